@@ -1,0 +1,101 @@
+/**
+ * Puts the three judgements together for one bucket: is it public right now, and through what?
+ * A public policy has no effect while RestrictPublicBuckets is on, and a public ACL none while
+ * IgnorePublicAcls is on, whether the bucket or its account sets them.
+ */
+import { AclVerdict, judgeAcl } from './acl';
+import {
+  BLOCK_PUBLIC_ACCESS_SETTINGS,
+  BlockPublicAccessVerdict,
+  judgeBlockPublicAccess,
+} from './block-public-access';
+import { judgePolicy, PolicyVerdict } from './policy';
+import { TemplateContext } from './policy-values';
+
+/** What is known about a bucket's access settings. Leave out what the bucket does not have. */
+export interface BucketAccessState {
+  /** The bucket policy: a JSON string, a parsed document, or a template's `PolicyDocument`. */
+  readonly policy?: unknown;
+  /** The bucket ACL in any shape {@link judgeAcl} reads. */
+  readonly acl?: unknown;
+  /** The bucket's own Block Public Access configuration. */
+  readonly bucketBlockPublicAccess?: unknown;
+  /** The account's Block Public Access configuration, when known. */
+  readonly accountBlockPublicAccess?: unknown;
+  /** The template's parameters, for a policy read from a template. */
+  readonly context?: TemplateContext;
+}
+
+/** The judgement of one bucket. */
+export interface BucketExposure {
+  /** True when the public can reach the bucket through its policy or its ACL today. */
+  readonly isPublic: boolean;
+  /** True when the policy or ACL is public, whether or not Block Public Access neutralises it. */
+  readonly hasPublicGrant: boolean;
+  readonly policy: PolicyVerdict;
+  readonly acl: AclVerdict;
+  readonly bucketBlockPublicAccess: BlockPublicAccessVerdict;
+  readonly accountBlockPublicAccess?: BlockPublicAccessVerdict;
+  /** Settings on at bucket or account level: what S3 enforces. */
+  readonly effectiveBlockPublicAccess: BlockPublicAccessVerdict;
+  /** A public policy that RestrictPublicBuckets currently neutralises. */
+  readonly policyNeutralised: boolean;
+  /** A public ACL that IgnorePublicAcls currently neutralises. */
+  readonly aclNeutralised: boolean;
+  /** One sentence per way in, for people. Empty when nothing is public. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * Judges a bucket from its policy, ACL and Block Public Access settings.
+ *
+ * @example
+ * const exposure = judgeBucketExposure({
+ *   policy: '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}',
+ *   bucketBlockPublicAccess: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true },
+ * });
+ * exposure.isPublic; // true: RestrictPublicBuckets is off, so the public policy is in force
+ */
+export function judgeBucketExposure(state: BucketAccessState): BucketExposure {
+  const policy = judgePolicy(state.policy, { kind: 'bucket', context: state.context });
+  const acl = state.acl === undefined ? { isPublic: false, publicGrants: [] } : judgeAcl(state.acl);
+  const bucketBlockPublicAccess = judgeBlockPublicAccess(state.bucketBlockPublicAccess);
+  const accountBlockPublicAccess =
+    state.accountBlockPublicAccess === undefined ? undefined : judgeBlockPublicAccess(state.accountBlockPublicAccess);
+  const effectiveBlockPublicAccess = combine(bucketBlockPublicAccess, accountBlockPublicAccess);
+  const policyNeutralised = policy.isPublic && effectiveBlockPublicAccess.settingsOn.includes('RestrictPublicBuckets');
+  const aclNeutralised = acl.isPublic && effectiveBlockPublicAccess.settingsOn.includes('IgnorePublicAcls');
+  const reasons: string[] = [];
+  for (const statement of policy.publicStatements) {
+    const note = policyNeutralised ? ' (neutralised by RestrictPublicBuckets)' : '';
+    reasons.push(`bucket policy ${statement.label}: ${statement.reason}${note}`);
+  }
+  for (const grant of acl.publicGrants) {
+    const note = aclNeutralised ? ' (neutralised by IgnorePublicAcls)' : '';
+    reasons.push(`ACL grants ${grant.permission} to ${grant.grantee}${note}`);
+  }
+  return {
+    isPublic: (policy.isPublic && !policyNeutralised) || (acl.isPublic && !aclNeutralised),
+    hasPublicGrant: policy.isPublic || acl.isPublic,
+    policy,
+    acl,
+    bucketBlockPublicAccess,
+    accountBlockPublicAccess,
+    effectiveBlockPublicAccess,
+    policyNeutralised,
+    aclNeutralised,
+    reasons,
+  };
+}
+
+function combine(
+  bucket: BlockPublicAccessVerdict,
+  account: BlockPublicAccessVerdict | undefined,
+): BlockPublicAccessVerdict {
+  if (account === undefined) return bucket;
+  const settingsOn = BLOCK_PUBLIC_ACCESS_SETTINGS.filter(
+    (setting) => bucket.settingsOn.includes(setting) || account.settingsOn.includes(setting),
+  );
+  const settingsOff = BLOCK_PUBLIC_ACCESS_SETTINGS.filter((setting) => !settingsOn.includes(setting));
+  return { allOn: settingsOff.length === 0, settingsOn, settingsOff };
+}
