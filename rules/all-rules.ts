@@ -1,0 +1,42 @@
+import { KMSPublicKeyPolicy } from './kms-public-key-policy';
+import { RegistryGuardRule } from './rule';
+import { S3BlockPublicAccess } from './s3-block-public-access';
+import { S3PublicAccessPoint } from './s3-public-access-point';
+import { S3PublicAcl } from './s3-public-acl';
+import { S3PublicPolicy } from './s3-public-policy';
+import { S3RegistryAccessLogging } from './s3-registry-access-logging';
+import { S3RegistryKmsEncryption } from './s3-registry-kms-encryption';
+import { S3RegistryNoWebsite } from './s3-registry-no-website';
+import { S3RegistryNoWildcardCors } from './s3-registry-no-wildcard-cors';
+import { S3RegistryOwnershipEnforced } from './s3-registry-ownership-enforced';
+import { S3RegistryRetained } from './s3-registry-retained';
+import { S3RegistryTlsOnly } from './s3-registry-tls-only';
+import { S3RegistryVersioning } from './s3-registry-versioning';
+
+/** Every rule of the RegistryGuard pack, in the order findings are reported. */
+export const REGISTRY_GUARD_RULES: readonly RegistryGuardRule[] = [
+  S3PublicPolicy,
+  S3PublicAcl,
+  S3BlockPublicAccess,
+  S3PublicAccessPoint,
+  KMSPublicKeyPolicy,
+  S3RegistryKmsEncryption,
+  S3RegistryTlsOnly,
+  S3RegistryVersioning,
+  S3RegistryAccessLogging,
+  S3RegistryOwnershipEnforced,
+  S3RegistryRetained,
+  S3RegistryNoWebsite,
+  S3RegistryNoWildcardCors,
+];
+
+/** The rules that look at each resource type, so a resource is matched to its rules once. */
+export function rulesByResourceType(
+  rules: readonly RegistryGuardRule[] = REGISTRY_GUARD_RULES,
+): ReadonlyMap<string, readonly RegistryGuardRule[]> {
+  const byType = new Map<string, RegistryGuardRule[]>();
+  for (const rule of rules) {
+    for (const type of rule.resourceTypes) byType.set(type, [...(byType.get(type) ?? []), rule]);
+  }
+  return byType;
+}

@@ -1,0 +1,94 @@
+/**
+ * The RegistryGuard cdk-nag pack: the rules of this package as a CDK policy-validation plugin.
+ */
+import { CfnParameter, CfnResource, PolicyValidationPluginReport, Stack } from 'aws-cdk-lib';
+import { NagMessageLevel, NagPack, NagPackProps, NagRuleCompliance } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+import { REGISTRY_GUARD_RULES, rulesByResourceType } from './all-rules';
+import { PACK_NAME } from './rule';
+import { runRule } from './check-template';
+import { TemplateIndex } from './template-model';
+
+/** Properties of {@link RegistryGuardChecks}: those of every cdk-nag 3 pack. */
+export type RegistryGuardChecksProps = NagPackProps;
+
+/** The internal renderer every CfnResource has: what the resource contributes to its template. */
+interface RendersCloudFormation {
+  _toCloudFormation(): unknown;
+}
+
+/**
+ * Fails `cdk synth` when a bucket could become public, or a registry bucket misses its baseline.
+ *
+ * Rules read each stack's template through an index built once per stack, so checking stays linear in the
+ * number of resources. Acknowledge a finding with `Validations.of(construct).acknowledge({ id, reason })`.
+ *
+ * @example
+ * const app = new App();
+ * new ElectoralRollStack(app, 'ElectoralRoll');
+ * Validations.of(app).addPlugins(new RegistryGuardChecks(app, { writeSuppressionsToCloudFormation: true }));
+ */
+export class RegistryGuardChecks extends NagPack {
+  readonly name = 'RegistryGuardChecks';
+  private readonly rulesByType = rulesByResourceType(REGISTRY_GUARD_RULES);
+  private readonly stackIndexes = new Map<Stack, TemplateIndex>();
+
+  constructor(scope?: IConstruct, props?: RegistryGuardChecksProps) {
+    super(scope, props);
+    this.packName = PACK_NAME;
+  }
+
+  override validateScope(scope: IConstruct): PolicyValidationPluginReport {
+    // Indexes describe one synthesis: never reuse them across validations.
+    this.stackIndexes.clear();
+    try {
+      return super.validateScope(scope);
+    } finally {
+      this.stackIndexes.clear();
+    }
+  }
+
+  protected checkResource(node: CfnResource): void {
+    const rules = this.rulesByType.get(node.cfnResourceType);
+    if (rules === undefined) return;
+    const stack = Stack.of(node);
+    const index = this.indexFor(stack);
+    const resource = index.resources.get(stack.getLogicalId(node));
+    if (resource === undefined) return;
+    for (const rule of rules) {
+      this.applyRule({
+        ruleSuffixOverride: rule.name,
+        info: rule.info,
+        explanation: rule.explanation,
+        level: rule.level === 'error' ? NagMessageLevel.ERROR : NagMessageLevel.WARN,
+        node,
+        rule: () =>
+          runRule(rule, resource, index).length > 0 ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT,
+      });
+    }
+  }
+
+  private indexFor(stack: Stack): TemplateIndex {
+    let index = this.stackIndexes.get(stack);
+    if (index === undefined) {
+      index = TemplateIndex.fromTemplate(renderStackTemplate(stack));
+      this.stackIndexes.set(stack, index);
+    }
+    return index;
+  }
+}
+
+/** The stack's resources and parameters as they will appear in its template, overrides included. */
+function renderStackTemplate(stack: Stack): { Resources: Record<string, unknown>; Parameters: Record<string, unknown> } {
+  const template = { Resources: {} as Record<string, unknown>, Parameters: {} as Record<string, unknown> };
+  for (const construct of stack.node.findAll()) {
+    if (Stack.of(construct) !== stack) continue;
+    if (CfnResource.isCfnResource(construct)) {
+      const rendered = stack.resolve((construct as unknown as RendersCloudFormation)._toCloudFormation());
+      Object.assign(template.Resources, (rendered as { Resources?: Record<string, unknown> }).Resources ?? {});
+    } else if (construct instanceof CfnParameter) {
+      template.Parameters[stack.getLogicalId(construct)] = {};
+    }
+  }
+  return template;
+}

@@ -1,0 +1,34 @@
+/**
+ * The shape of a RegistryGuard rule. A rule is a plain function over one template resource and the
+ * template's index; the nag pack and the CLI both run the same list of rules.
+ */
+import type { TemplateIndex, TemplateResource } from './template-model';
+
+/** How serious a finding is. cdk-nag 3 fails synth on both; the CLI's `--fail-on` tells them apart. */
+export type RuleLevel = 'error' | 'warning';
+
+/** Every rule id starts with this, followed by a dash and the rule's name. */
+export const PACK_NAME = 'RegistryGuard';
+
+/** A rule of the RegistryGuard pack. */
+export interface RegistryGuardRule {
+  /** The name after `RegistryGuard-`: stable, users acknowledge by it. */
+  readonly name: string;
+  readonly level: RuleLevel;
+  /** CloudFormation resource types the rule looks at. */
+  readonly resourceTypes: readonly string[];
+  /** One line: what is wrong when the rule fires. */
+  readonly info: string;
+  /** Why it matters and how to fix it. */
+  readonly explanation: string;
+  /**
+   * The problems found on one resource, each a sentence naming what to fix; empty when it complies.
+   * Only called for resources of `resourceTypes`.
+   */
+  check(resource: TemplateResource, index: TemplateIndex): string[];
+}
+
+/** The full id users see and acknowledge: `RegistryGuard-S3PublicPolicy`. */
+export function ruleId(rule: RegistryGuardRule): string {
+  return `${PACK_NAME}-${rule.name}`;
+}

@@ -1,0 +1,29 @@
+import { judgeBlockPublicAccess, judgePolicy } from '../lib/exposure';
+import { RegistryGuardRule } from './rule';
+import { fieldsOf } from './template-model';
+
+/** Every access point: no public policy, no Block Public Access setting turned off. */
+export const S3PublicAccessPoint: RegistryGuardRule = {
+  name: 'S3PublicAccessPoint',
+  level: 'error',
+  resourceTypes: ['AWS::S3::AccessPoint'],
+  info: 'The S3 access point is public or has a Block Public Access setting turned off.',
+  explanation:
+    'An access point has its own policy and Block Public Access settings: a public access point policy exposes the ' +
+    'bucket behind it. Grant to fixed principals (an access point policy may not wildcard s3:DataAccessPointArn) ' +
+    'and leave PublicAccessBlockConfiguration at its default, all on.',
+  check(accessPoint, index) {
+    const problems = judgePolicy(accessPoint.properties.Policy, { kind: 'accessPoint', context: index }).publicStatements.map(
+      (statement) => `access point policy ${statement.label}: ${statement.reason}`,
+    );
+    // Access points default every setting to on: only an explicit false opens one.
+    const configuration = accessPoint.properties.PublicAccessBlockConfiguration;
+    if (configuration !== undefined) {
+      const explicitlyOff = judgeBlockPublicAccess(configuration).settingsOff.filter(
+        (setting) => fieldsOf(configuration)[setting] !== undefined,
+      );
+      problems.push(...explicitlyOff.map((setting) => `${setting} is turned off`));
+    }
+    return problems;
+  },
+};

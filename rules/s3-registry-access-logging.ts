@@ -1,0 +1,39 @@
+import { judgeBucketExposure } from '../lib/exposure';
+import { registryBucketRule } from './registry-rule';
+import { fieldsOf } from './template-model';
+
+/** Registry buckets: server access logs go to a bucket that is itself not public. */
+export const S3RegistryAccessLogging = registryBucketRule({
+  name: 'S3RegistryAccessLogging',
+  level: 'error',
+  info: 'The registry bucket does not log access to a locked-down log bucket.',
+  explanation:
+    'Access logs are how you learn who read the registry; logs in a public bucket leak object names and callers. ' +
+    'Set LoggingConfiguration.DestinationBucketName to a bucket with all four Block Public Access settings on ' +
+    'and no public policy or ACL (SensitiveRegistryBucket creates one).',
+  checkRegistry(bucket, index) {
+    const destination = fieldsOf(bucket.properties.LoggingConfiguration).DestinationBucketName;
+    if (destination === undefined) return ['server access logging is not configured'];
+    const logBucketId = index.bucketLogicalId(destination);
+    // A log bucket defined outside this template cannot be inspected here.
+    if (logBucketId === undefined) return [];
+    const logBucket = index.resources.get(logBucketId);
+    if (logBucket === undefined) return [];
+    const exposure = judgeBucketExposure({
+      policy: undefined,
+      acl: typeof logBucket.properties.AccessControl === 'string' ? logBucket.properties.AccessControl : undefined,
+      bucketBlockPublicAccess: logBucket.properties.PublicAccessBlockConfiguration,
+    });
+    const policyStatements = index
+      .bucketPolicies(logBucketId)
+      .flatMap((policy) =>
+        judgeBucketExposure({ policy: policy.properties.PolicyDocument, context: index }).policy.publicStatements,
+      );
+    const problems = exposure.bucketBlockPublicAccess.settingsOff.map(
+      (setting) => `log bucket ${logBucketId} has ${setting} off`,
+    );
+    if (exposure.acl.isPublic) problems.push(`log bucket ${logBucketId} has a public ACL`);
+    if (policyStatements.length > 0) problems.push(`log bucket ${logBucketId} has a public bucket policy`);
+    return problems;
+  },
+});

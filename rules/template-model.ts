@@ -1,0 +1,121 @@
+/**
+ * A CloudFormation template as the rules see it: resources by logical id, and the cross-references the
+ * rules need (which policy belongs to which bucket, which key encrypts it) computed once per template,
+ * so every rule answers in constant time per resource and checking stays linear in the template's size.
+ */
+import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from '../lib/classification';
+import type { TemplateContext } from '../lib/exposure';
+
+/** One resource of a template. */
+export interface TemplateResource {
+  readonly logicalId: string;
+  readonly type: string;
+  /** `Properties`, or an empty object when absent or not an object. */
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly deletionPolicy?: unknown;
+  readonly updateReplacePolicy?: unknown;
+}
+
+/** Reads a value as an object's fields, or an empty object when it is anything else. */
+export function fieldsOf(value: unknown): Readonly<Record<string, unknown>> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/** Reads a value as a list; anything else (an intrinsic that builds a list included) is an empty list. */
+export function listOf(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** The logical id a `Ref` or `Fn::GetAtt` points at, when the value is one. */
+export function referencedLogicalId(value: unknown): string | undefined {
+  const fields = fieldsOf(value);
+  if (typeof fields.Ref === 'string') return fields.Ref;
+  const getAtt = fields['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  if (typeof getAtt === 'string') return getAtt.split('.')[0];
+  return undefined;
+}
+
+/** The template, indexed once. */
+export class TemplateIndex implements TemplateContext {
+  /** Builds the index from a parsed template: `{ Resources, Parameters, ... }`. */
+  static fromTemplate(template: unknown): TemplateIndex {
+    const fields = fieldsOf(template);
+    const resources = new Map<string, TemplateResource>();
+    for (const [logicalId, definition] of Object.entries(fieldsOf(fields.Resources))) {
+      const resource = fieldsOf(definition);
+      resources.set(logicalId, {
+        logicalId,
+        type: typeof resource.Type === 'string' ? resource.Type : '',
+        properties: fieldsOf(resource.Properties),
+        metadata: fieldsOf(resource.Metadata),
+        deletionPolicy: resource.DeletionPolicy,
+        updateReplacePolicy: resource.UpdateReplacePolicy,
+      });
+    }
+    return new TemplateIndex(resources, new Set(Object.keys(fieldsOf(fields.Parameters))));
+  }
+
+  private readonly policiesByBucket = new Map<string, TemplateResource[]>();
+  private readonly autoDeletedBuckets = new Set<string>();
+  private readonly bucketsByName = new Map<string, string>();
+  private readonly resourcesByType = new Map<string, TemplateResource[]>();
+
+  constructor(
+    readonly resources: ReadonlyMap<string, TemplateResource>,
+    readonly parameterNames: ReadonlySet<string>,
+  ) {
+    for (const resource of resources.values()) {
+      const sameType = this.resourcesByType.get(resource.type) ?? [];
+      sameType.push(resource);
+      this.resourcesByType.set(resource.type, sameType);
+      if (resource.type === 'AWS::S3::Bucket' && typeof resource.properties.BucketName === 'string') {
+        this.bucketsByName.set(resource.properties.BucketName, resource.logicalId);
+      }
+    }
+    for (const policy of this.ofType('AWS::S3::BucketPolicy')) {
+      const bucketId = this.bucketLogicalId(policy.properties.Bucket);
+      if (bucketId === undefined) continue;
+      const policies = this.policiesByBucket.get(bucketId) ?? [];
+      policies.push(policy);
+      this.policiesByBucket.set(bucketId, policies);
+    }
+    for (const autoDelete of this.ofType('Custom::S3AutoDeleteObjects')) {
+      const bucketId = this.bucketLogicalId(autoDelete.properties.BucketName);
+      if (bucketId !== undefined) this.autoDeletedBuckets.add(bucketId);
+    }
+  }
+
+  /** Every resource of one type. */
+  ofType(type: string): readonly TemplateResource[] {
+    return this.resourcesByType.get(type) ?? [];
+  }
+
+  /** The logical id of a bucket in this template named by `Ref`, `Fn::GetAtt` or its literal name. */
+  bucketLogicalId(reference: unknown): string | undefined {
+    if (typeof reference === 'string') return this.bucketsByName.get(reference);
+    const logicalId = referencedLogicalId(reference);
+    return logicalId !== undefined && this.resources.get(logicalId)?.type === 'AWS::S3::Bucket' ? logicalId : undefined;
+  }
+
+  /** The `AWS::S3::BucketPolicy` resources attached to a bucket. */
+  bucketPolicies(bucketLogicalId: string): readonly TemplateResource[] {
+    return this.policiesByBucket.get(bucketLogicalId) ?? [];
+  }
+
+  /** Whether a `Custom::S3AutoDeleteObjects` empties the bucket when its stack is deleted. */
+  isAutoDeleted(bucketLogicalId: string): boolean {
+    return this.autoDeletedBuckets.has(bucketLogicalId);
+  }
+}
+
+/** Whether a bucket carries the registry classification tag. */
+export function isRegistryBucket(bucket: TemplateResource): boolean {
+  return listOf(bucket.properties.Tags).some((tag) => {
+    const fields = fieldsOf(tag);
+    return fields.Key === REGISTRY_CLASSIFICATION_TAG_KEY && fields.Value === REGISTRY_CLASSIFICATION_TAG_VALUE;
+  });
+}

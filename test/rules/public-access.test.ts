@@ -1,0 +1,271 @@
+import { App, CfnParameter, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ruleIdsOf, violationsOf } from '../support/nag';
+
+function newStack(): { app: App; stack: Stack } {
+  const app = new App();
+  return { app, stack: new Stack(app, 'Test') };
+}
+
+function closedBucket(stack: Stack, id: string): s3.Bucket {
+  return new s3.Bucket(stack, id, { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL });
+}
+
+describe('RegistryGuard-S3PublicPolicy', () => {
+  test('Noncompliance 1: L2 publicReadAccess', () => {
+    const { app, stack } = newStack();
+    new s3.Bucket(stack, 'Site', {
+      publicReadAccess: true,
+      blockPublicAccess: new s3.BlockPublicAccess({ blockPublicPolicy: false, restrictPublicBuckets: false }),
+    });
+    expect(ruleIdsOf(app)).toContain('RegistryGuard-S3PublicPolicy');
+  });
+
+  test('Noncompliance 2: aws:SourceIp 0.0.0.0/0 is the whole internet (Cloud Custodian passes this)', () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects('*')],
+        conditions: { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } },
+      }),
+    );
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicPolicy']);
+  });
+
+  test('Noncompliance 3: L1 bucket policy with NotPrincipal', () => {
+    const { app, stack } = newStack();
+    const bucket = new s3.CfnBucket(stack, 'Roll', {
+      publicAccessBlockConfiguration: {
+        blockPublicAcls: true,
+        ignorePublicAcls: true,
+        blockPublicPolicy: true,
+        restrictPublicBuckets: true,
+      },
+    });
+    new s3.CfnBucketPolicy(stack, 'RollPolicy', {
+      bucket: bucket.ref,
+      policyDocument: {
+        Statement: [
+          { Effect: 'Allow', NotPrincipal: { AWS: '111122223333' }, Action: 's3:GetObject', Resource: '*' },
+        ],
+      },
+    });
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicPolicy@Roll']);
+  });
+
+  test('Noncompliance 4: a principal taken from a template parameter could be "*"', () => {
+    const { app, stack } = newStack();
+    const reader = new CfnParameter(stack, 'Reader');
+    const bucket = closedBucket(stack, 'Roll');
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ArnPrincipal(reader.valueAsString)],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicPolicy']);
+  });
+
+  test('Compliance: fixed principals and a "*" limited to a fixed VPC endpoint', () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AccountRootPrincipal(), new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects('*')],
+        conditions: { StringEquals: { 'aws:SourceVpce': 'vpce-0a1b2c3d' } },
+      }),
+    );
+    expect(violationsOf(app)).toEqual([]);
+  });
+
+  test('an acknowledgement silences exactly the acknowledged rule', () => {
+    const { app, stack } = newStack();
+    const bucket = new s3.Bucket(stack, 'Site', {
+      publicReadAccess: true,
+      blockPublicAccess: new s3.BlockPublicAccess({ blockPublicPolicy: false, restrictPublicBuckets: false }),
+    });
+    Validations.of(bucket).acknowledge({ id: 'RegistryGuard-S3PublicPolicy', reason: 'Public open-data bucket.' });
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess']);
+  });
+});
+
+describe('RegistryGuard-S3PublicAcl', () => {
+  test.each(['PublicRead', 'PublicReadWrite', 'AuthenticatedRead'] as const)('Noncompliance: L1 AccessControl %s', (acl) => {
+    const { app, stack } = newStack();
+    new s3.CfnBucket(stack, 'Roll', {
+      accessControl: acl,
+      publicAccessBlockConfiguration: {
+        blockPublicAcls: true,
+        ignorePublicAcls: true,
+        blockPublicPolicy: true,
+        restrictPublicBuckets: true,
+      },
+    });
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicAcl@Roll']);
+  });
+
+  test('Noncompliance: L2 accessControl PUBLIC_READ', () => {
+    const { app, stack } = newStack();
+    new s3.Bucket(stack, 'Roll', {
+      accessControl: s3.BucketAccessControl.PUBLIC_READ,
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    });
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicAcl']);
+  });
+
+  test.each(['LogDeliveryWrite', 'Private', 'BucketOwnerFullControl'] as const)('Compliance: L1 AccessControl %s', (acl) => {
+    const { app, stack } = newStack();
+    new s3.CfnBucket(stack, 'Roll', {
+      accessControl: acl,
+      publicAccessBlockConfiguration: {
+        blockPublicAcls: true,
+        ignorePublicAcls: true,
+        blockPublicPolicy: true,
+        restrictPublicBuckets: true,
+      },
+    });
+    expect(violationsOf(app)).toEqual([]);
+  });
+});
+
+describe('RegistryGuard-S3BlockPublicAccess', () => {
+  test('Noncompliance 1: no configuration at all', () => {
+    const { app, stack } = newStack();
+    new s3.CfnBucket(stack, 'Roll');
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess@Roll']);
+  });
+
+  test('Noncompliance 2: L2 BLOCK_ACLS_ONLY leaves the policy settings off', () => {
+    const { app, stack } = newStack();
+    new s3.Bucket(stack, 'Roll', { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ACLS_ONLY });
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess']);
+  });
+
+  test('Noncompliance 3: one setting absent', () => {
+    const { app, stack } = newStack();
+    new s3.CfnBucket(stack, 'Roll', {
+      publicAccessBlockConfiguration: { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true },
+    });
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess@Roll']);
+  });
+
+  test('Compliance: "true" strings, as CloudFormation accepts them', () => {
+    const { app, stack } = newStack();
+    const bucket = new s3.CfnBucket(stack, 'Roll');
+    bucket.addPropertyOverride('PublicAccessBlockConfiguration', {
+      BlockPublicAcls: 'true',
+      IgnorePublicAcls: 'true',
+      BlockPublicPolicy: 'true',
+      RestrictPublicBuckets: 'true',
+    });
+    expect(violationsOf(app)).toEqual([]);
+  });
+
+  test('property overrides are seen: turning a setting off with an escape hatch is caught', () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    (bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride(
+      'PublicAccessBlockConfiguration.RestrictPublicBuckets',
+      false,
+    );
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess']);
+  });
+});
+
+describe('RegistryGuard-S3PublicAccessPoint', () => {
+  test('Noncompliance 1: a public access point policy', () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    new s3.CfnAccessPoint(stack, 'Point', {
+      bucket: bucket.bucketName,
+      policy: { Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }] },
+    });
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicAccessPoint@Point']);
+  });
+
+  test('Noncompliance 2: a Block Public Access setting turned off', () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    new s3.CfnAccessPoint(stack, 'Point', {
+      bucket: bucket.bucketName,
+      publicAccessBlockConfiguration: { restrictPublicBuckets: false },
+    });
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicAccessPoint@Point']);
+  });
+
+  test('Noncompliance 3: an access point policy may not wildcard s3:DataAccessPointArn', () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    new s3.CfnAccessPoint(stack, 'Point', {
+      bucket: bucket.bucketName,
+      policy: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 's3:GetObject',
+            Resource: '*',
+            Condition: { StringLike: { 's3:DataAccessPointArn': 'arn:aws:s3:us-east-1:111122223333:accesspoint/*' } },
+          },
+        ],
+      },
+    });
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicAccessPoint@Point']);
+  });
+
+  test('Compliance: default settings and a fixed principal', () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    new s3.CfnAccessPoint(stack, 'Point', {
+      bucket: bucket.bucketName,
+      policy: {
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: stack.formatArn({ service: 'iam', region: '', resource: 'root' }) }, Action: 's3:GetObject', Resource: '*' },
+        ],
+      },
+    });
+    expect(violationsOf(app)).toEqual([]);
+  });
+});
+
+describe('RegistryGuard-KMSPublicKeyPolicy', () => {
+  test('Noncompliance: a key policy granting kms:Decrypt to "*"', () => {
+    const { app, stack } = newStack();
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['kms:Decrypt'], resources: ['*'] }),
+    );
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-KMSPublicKeyPolicy']);
+  });
+
+  test('Compliance: "*" limited to a fixed kms:CallerAccount, and the default key policy', () => {
+    const { app, stack } = newStack();
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:CallerAccount': stack.account } },
+      }),
+    );
+    new kms.Key(stack, 'Plain');
+    expect(violationsOf(app)).toEqual([]);
+  });
+});
