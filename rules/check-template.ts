@@ -24,6 +24,49 @@ export interface CheckTemplateOptions {
   readonly rules?: readonly RegistryGuardRule[];
 }
 
+/** The outcome of one rule on one resource. */
+export interface RuleEvaluation {
+  readonly rule: RegistryGuardRule;
+  readonly resource: TemplateResource;
+  /** What is wrong; empty when the resource complies or the rule is acknowledged. */
+  readonly problems: readonly string[];
+  /** True when the template's metadata acknowledges this rule for this resource (the rule is not run). */
+  readonly acknowledged: boolean;
+}
+
+/**
+ * Runs every applicable rule on every resource of one template, once each: the full record, passes
+ * included, for reports that list every check (JUnit).
+ */
+export function evaluateTemplate(template: unknown, options: CheckTemplateOptions = {}): RuleEvaluation[] {
+  const index = TemplateIndex.fromTemplate(template);
+  const byType = options.rules === undefined ? DEFAULT_RULES_BY_TYPE : rulesByResourceType(options.rules);
+  const evaluations: RuleEvaluation[] = [];
+  for (const resource of index.resources.values()) {
+    const rules = byType.get(resource.type);
+    if (rules === undefined) continue;
+    const acknowledgedIds = acknowledgedRuleIds(resource);
+    for (const rule of rules) {
+      const acknowledged = acknowledgedIds.has(ruleId(rule));
+      const problems = acknowledged ? [] : runRule(rule, resource, index);
+      evaluations.push({ rule, resource, problems, acknowledged });
+    }
+  }
+  return evaluations;
+}
+
+/** The finding an evaluation reports, or undefined when it passed or was acknowledged. */
+export function findingOf(evaluation: RuleEvaluation): Finding | undefined {
+  if (evaluation.problems.length === 0) return undefined;
+  return {
+    ruleId: ruleId(evaluation.rule),
+    level: evaluation.rule.level,
+    resource: evaluation.resource.logicalId,
+    resourceType: evaluation.resource.type,
+    message: `${evaluation.rule.info} ${sentence(evaluation.problems.join('; '))}.`,
+  };
+}
+
 /**
  * Checks one template. Rules acknowledged in a resource's `Metadata.cdk_nag.rules_to_suppress` (written by
  * cdk-nag 3 with `writeSuppressionsToCloudFormation: true`, or by hand) are not reported for that resource.
@@ -33,28 +76,9 @@ export interface CheckTemplateOptions {
  * findings.filter((f) => f.level === 'error').length; // 0 for a SensitiveRegistryBucket
  */
 export function checkTemplate(template: unknown, options: CheckTemplateOptions = {}): Finding[] {
-  const index = TemplateIndex.fromTemplate(template);
-  const byType = options.rules === undefined ? DEFAULT_RULES_BY_TYPE : rulesByResourceType(options.rules);
-  const findings: Finding[] = [];
-  for (const resource of index.resources.values()) {
-    const rules = byType.get(resource.type);
-    if (rules === undefined) continue;
-    const acknowledged = acknowledgedRuleIds(resource);
-    for (const rule of rules) {
-      const id = ruleId(rule);
-      if (acknowledged.has(id)) continue;
-      const problems = runRule(rule, resource, index);
-      if (problems.length === 0) continue;
-      findings.push({
-        ruleId: id,
-        level: rule.level,
-        resource: resource.logicalId,
-        resourceType: resource.type,
-        message: `${rule.info} ${problems.join('; ')}.`,
-      });
-    }
-  }
-  return findings;
+  return evaluateTemplate(template, options)
+    .map(findingOf)
+    .filter((finding): finding is Finding => finding !== undefined);
 }
 
 const DEFAULT_RULES_BY_TYPE = rulesByResourceType(REGISTRY_GUARD_RULES);
@@ -67,6 +91,11 @@ export function runRule(rule: RegistryGuardRule, resource: TemplateResource, ind
     const reason = error instanceof Error ? error.message : String(error);
     return [`the rule could not read this resource (${reason}), so it cannot be shown to comply`];
   }
+}
+
+/** Problems read as a sentence after the rule's summary. */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function acknowledgedRuleIds(resource: TemplateResource): ReadonlySet<string> {

@@ -25,7 +25,7 @@ export function violationsOf(app: App): Violation[] {
   const report = pack.validateScope(app);
   const fromPack = report.violations.flatMap((violation) =>
     violation.violatingResources.map(
-      (resource) => `${violation.ruleName}@${logicalIdByPath.get(resource.constructPath) ?? resource.constructPath}`,
+      (resource) => `${violation.ruleName}@${logicalIdByPath.get(resource.constructPath ?? "") ?? resource.constructPath}`,
     ),
   );
   const fromTemplates = stacks.flatMap((stack) =>

@@ -1,0 +1,205 @@
+/**
+ * What one run of `registry-guard check` found, and the four ways to print it.
+ */
+import { findingOf, RuleEvaluation } from '../../rules/check-template';
+import { RegistryGuardRule, RuleLevel, ruleId } from '../../rules/rule';
+
+/** Which findings make the run fail. */
+export type FailOn = 'error' | 'warning' | 'never';
+
+/** A finding as the CLI reports it: the engine's finding plus the template it came from. */
+export interface ReportedFinding {
+  readonly ruleId: string;
+  readonly level: RuleLevel;
+  readonly resource: string;
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The evaluations of one template. */
+export interface TemplateReport {
+  readonly path: string;
+  readonly text: string;
+  readonly evaluations: readonly RuleEvaluation[];
+}
+
+/** The whole run. */
+export interface CheckReport {
+  readonly templates: readonly TemplateReport[];
+  readonly findings: readonly ReportedFinding[];
+  readonly rules: readonly RegistryGuardRule[];
+  readonly failOn: FailOn;
+  readonly toolVersion: string;
+}
+
+/** The findings at or above the `--fail-on` threshold. */
+export function failingFindings(report: Pick<CheckReport, 'findings' | 'failOn'>): ReportedFinding[] {
+  if (report.failOn === 'never') return [];
+  return report.findings.filter((finding) => report.failOn === 'warning' || finding.level === 'error');
+}
+
+function summaryOf(report: CheckReport): Record<string, number | string | boolean> {
+  const errors = report.findings.filter((finding) => finding.level === 'error').length;
+  return {
+    templates: report.templates.length,
+    resourcesChecked: report.templates.reduce(
+      (count, template) => count + new Set(template.evaluations.map((evaluation) => evaluation.resource.logicalId)).size,
+      0,
+    ),
+    findings: report.findings.length,
+    errors,
+    warnings: report.findings.length - errors,
+    failOn: report.failOn,
+    failed: failingFindings(report).length > 0,
+  };
+}
+
+/** `--format json`: one object, `{ findings, summary }`. */
+export function formatJson(report: CheckReport): string {
+  return `${JSON.stringify({ findings: report.findings, summary: summaryOf(report) }, null, 2)}\n`;
+}
+
+/** Options of the text format. */
+export interface TextOptions {
+  /** Colour the levels: only when printing to a terminal. */
+  readonly colour: boolean;
+}
+
+/** `--format text`: for people. Grouped by template, one line per finding, a summary last. */
+export function formatText(report: CheckReport, options: TextOptions): string {
+  const paint = (code: number, text: string): string => (options.colour ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const lines: string[] = [];
+  for (const template of report.templates) {
+    const findings = report.findings.filter((finding) => finding.path === template.path);
+    if (findings.length === 0) continue;
+    lines.push(paint(1, template.path));
+    for (const finding of findings) {
+      const level = finding.level === 'error' ? paint(31, 'error  ') : paint(33, 'warning');
+      lines.push(`  ${level} ${finding.ruleId} ${finding.resource}: ${finding.message}`);
+    }
+    lines.push('');
+  }
+  const summary = summaryOf(report);
+  const verdict = summary.failed ? paint(31, 'FAILED') : paint(32, 'OK');
+  lines.push(
+    `${verdict}: ${summary.errors} error(s), ${summary.warnings} warning(s) in ${summary.templates} template(s), ` +
+      `${summary.resourcesChecked} resource(s) checked (fail on: ${report.failOn}).`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The 1-based line of the first mapping key of each name, found in one pass over the text: logical ids
+ * are alphanumeric keys, so a resource's first occurrence as a key is where its definition starts.
+ */
+function keyLines(text: string): Map<string, number> {
+  const lines = new Map<string, number>();
+  const key = /^\s*"?([A-Za-z0-9]+)"?\s*:/;
+  text.split('\n').forEach((line, position) => {
+    const match = key.exec(line);
+    if (match !== null && !lines.has(match[1])) lines.set(match[1], position + 1);
+  });
+  return lines;
+}
+
+/** `--format sarif`: SARIF 2.1.0 with rule metadata, for GitHub code scanning. */
+export function formatSarif(report: CheckReport): string {
+  const rules = report.rules.map((rule) => ({
+    id: ruleId(rule),
+    name: rule.name,
+    shortDescription: { text: rule.info },
+    fullDescription: { text: rule.explanation },
+    help: { text: `${rule.info} ${rule.explanation}` },
+    defaultConfiguration: { level: rule.level },
+    properties: { tags: ['security', 's3'], resourceTypes: rule.resourceTypes },
+  }));
+  const ruleIndex = new Map(rules.map((rule, position) => [rule.id, position]));
+  const linesByPath = new Map<string, Map<string, number>>();
+  const templateByPath = new Map(report.templates.map((template) => [template.path, template]));
+  const results = report.findings.map((finding) => {
+    let lines = linesByPath.get(finding.path);
+    if (lines === undefined) {
+      lines = keyLines(templateByPath.get(finding.path)?.text ?? '');
+      linesByPath.set(finding.path, lines);
+    }
+    const line = lines.get(finding.resource);
+    return {
+      ruleId: finding.ruleId,
+      ruleIndex: ruleIndex.get(finding.ruleId),
+      level: finding.level,
+      message: { text: `${finding.resource}: ${finding.message}` },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: finding.path.split('\\').join('/') },
+            ...(line === undefined ? {} : { region: { startLine: line } }),
+          },
+          logicalLocations: [{ name: finding.resource, kind: 'resource' }],
+        },
+      ],
+    };
+  });
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver: { name: 'registry-guard', version: report.toolVersion, rules } },
+        results,
+      },
+    ],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+function xml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+/** `--format junit`: one test case per resource and rule; findings fail, acknowledgements are skipped. */
+export function formatJunit(report: CheckReport): string {
+  const failing = new Set(failingFindings(report).map((finding) => `${finding.path}\u0000${finding.resource}\u0000${finding.ruleId}`));
+  const suites: string[] = [];
+  let totalTests = 0;
+  let totalFailures = 0;
+  for (const template of report.templates) {
+    const cases: string[] = [];
+    let failures = 0;
+    let skipped = 0;
+    for (const evaluation of template.evaluations) {
+      const id = ruleId(evaluation.rule);
+      const name = `${evaluation.resource.logicalId} ${id}`;
+      const open = `    <testcase classname="${xml(template.path)}" name="${xml(name)}"`;
+      if (evaluation.acknowledged) {
+        skipped += 1;
+        cases.push(`${open}>\n      <skipped message="acknowledged in template metadata"/>\n    </testcase>`);
+      } else if (evaluation.problems.length > 0) {
+        const message = findingOf(evaluation)?.message ?? evaluation.rule.info;
+        const isFailure = failing.has(`${template.path}\u0000${evaluation.resource.logicalId}\u0000${id}`);
+        if (isFailure) failures += 1;
+        const body = isFailure
+          ? `<failure type="${evaluation.rule.level}" message="${xml(message)}"/>`
+          : `<system-out>${xml(`${evaluation.rule.level}: ${message}`)}</system-out>`;
+        cases.push(`${open}>\n      ${body}\n    </testcase>`);
+      } else {
+        cases.push(`${open}/>`);
+      }
+    }
+    totalTests += template.evaluations.length;
+    totalFailures += failures;
+    suites.push(
+      `  <testsuite name="${xml(template.path)}" tests="${template.evaluations.length}" failures="${failures}" ` +
+        `errors="0" skipped="${skipped}">\n${cases.join('\n')}${cases.length > 0 ? '\n' : ''}  </testsuite>`,
+    );
+  }
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<testsuites name="registry-guard" tests="${totalTests}" failures="${totalFailures}">\n` +
+    `${suites.join('\n')}${suites.length > 0 ? '\n' : ''}</testsuites>\n`
+  );
+}
