@@ -20,7 +20,12 @@ function registryBucket(position: number): Record<string, unknown> {
             {
               Effect: 'Allow',
               Principal: {
-                AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] },
+                AWS: {
+                  'Fn::Join': [
+                    '',
+                    ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root'],
+                  ],
+                },
               },
               Action: 'kms:*',
               Resource: '*',
@@ -38,7 +43,10 @@ function registryBucket(position: number): Record<string, unknown> {
           ServerSideEncryptionConfiguration: [
             {
               BucketKeyEnabled: true,
-              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [key, 'Arn'] } },
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [key, 'Arn'] },
+              },
             },
           ],
         },
@@ -51,7 +59,9 @@ function registryBucket(position: number): Record<string, unknown> {
           RestrictPublicBuckets: true,
         },
         VersioningConfiguration: { Status: 'Enabled' },
-        LifecycleConfiguration: { Rules: [{ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }] },
+        LifecycleConfiguration: {
+          Rules: [{ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }],
+        },
         Tags: [TAG],
       },
       DeletionPolicy: 'Retain',
@@ -87,7 +97,9 @@ function registryBucket(position: number): Record<string, unknown> {
             },
             {
               Effect: 'Allow',
-              Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/registry-reader' } },
+              Principal: {
+                AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/registry-reader' },
+              },
               Action: ['s3:GetObject', 's3:ListBucket'],
               Resource: [arn, objects],
             },
@@ -104,7 +116,9 @@ export function registryTemplate(count: number): Record<string, unknown> {
     AccessLogs: {
       Type: 'AWS::S3::Bucket',
       Properties: {
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         PublicAccessBlockConfiguration: {
           BlockPublicAcls: true,

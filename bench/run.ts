@@ -33,7 +33,9 @@ function main(): void {
   if (!fs.existsSync(CLI)) execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-bench-'));
   const floorScript = "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'))";
-  console.log(`registry-guard check vs. the parse floor (median of ${RUNS} runs, node ${process.version}, ${os.cpus().length} cores)`);
+  console.log(
+    `registry-guard check vs. the parse floor (median of ${RUNS} runs, node ${process.version}, ${os.cpus().length} cores)`,
+  );
   console.log('| buckets | template | node + JSON.parse | registry-guard check | ratio | findings |');
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const size of SIZES) {
@@ -44,7 +46,12 @@ function main(): void {
     const check: number[] = [];
     for (let run = 0; run < RUNS; run += 1) {
       floor.push(timeProcess(['-e', floorScript, file], 0));
-      check.push(timeProcess([CLI, 'check', file, '--format', 'json', '--output', path.join(workDir, 'report.json')], 0));
+      check.push(
+        timeProcess(
+          [CLI, 'check', file, '--format', 'json', '--output', path.join(workDir, 'report.json')],
+          0,
+        ),
+      );
     }
     const findings = JSON.parse(fs.readFileSync(path.join(workDir, 'report.json'), 'utf8')).summary.findings;
     const ratio = median(check) / median(floor);

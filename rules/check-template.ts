@@ -100,5 +100,7 @@ function sentence(text: string): string {
 
 function acknowledgedRuleIds(resource: TemplateResource): ReadonlySet<string> {
   const suppressions = listOf(fieldsOf(resource.metadata.cdk_nag).rules_to_suppress);
-  return new Set(suppressions.map((entry) => fieldsOf(entry).id).filter((id): id is string => typeof id === 'string'));
+  return new Set(
+    suppressions.map((entry) => fieldsOf(entry).id).filter((id): id is string => typeof id === 'string'),
+  );
 }

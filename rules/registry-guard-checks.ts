@@ -63,7 +63,9 @@ export class RegistryGuardChecks extends NagPack {
         level: rule.level === 'error' ? NagMessageLevel.ERROR : NagMessageLevel.WARN,
         node,
         rule: () =>
-          runRule(rule, resource, index).length > 0 ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT,
+          runRule(rule, resource, index).length > 0
+            ? NagRuleCompliance.NON_COMPLIANT
+            : NagRuleCompliance.COMPLIANT,
       });
     }
   }
@@ -79,13 +81,19 @@ export class RegistryGuardChecks extends NagPack {
 }
 
 /** The stack's resources and parameters as they will appear in its template, overrides included. */
-function renderStackTemplate(stack: Stack): { Resources: Record<string, unknown>; Parameters: Record<string, unknown> } {
+function renderStackTemplate(stack: Stack): {
+  Resources: Record<string, unknown>;
+  Parameters: Record<string, unknown>;
+} {
   const template = { Resources: {} as Record<string, unknown>, Parameters: {} as Record<string, unknown> };
   for (const construct of stack.node.findAll()) {
     if (Stack.of(construct) !== stack) continue;
     if (CfnResource.isCfnResource(construct)) {
       const rendered = stack.resolve((construct as unknown as RendersCloudFormation)._toCloudFormation());
-      Object.assign(template.Resources, (rendered as { Resources?: Record<string, unknown> }).Resources ?? {});
+      Object.assign(
+        template.Resources,
+        (rendered as { Resources?: Record<string, unknown> }).Resources ?? {},
+      );
     } else if (construct instanceof CfnParameter) {
       template.Parameters[stack.getLogicalId(construct)] = {};
     }

@@ -13,9 +13,10 @@ export const S3PublicAccessPoint: RegistryGuardRule = {
     'bucket behind it. Grant to fixed principals (an access point policy may not wildcard s3:DataAccessPointArn) ' +
     'and leave PublicAccessBlockConfiguration at its default, all on.',
   check(accessPoint, index) {
-    const problems = judgePolicy(accessPoint.properties.Policy, { kind: 'accessPoint', context: index }).publicStatements.map(
-      (statement) => `access point policy ${statement.label}: ${statement.reason}`,
-    );
+    const problems = judgePolicy(accessPoint.properties.Policy, {
+      kind: 'accessPoint',
+      context: index,
+    }).publicStatements.map((statement) => `access point policy ${statement.label}: ${statement.reason}`);
     // Access points default every setting to on: only an explicit false opens one.
     const configuration = accessPoint.properties.PublicAccessBlockConfiguration;
     if (configuration !== undefined) {

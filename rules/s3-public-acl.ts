@@ -13,7 +13,8 @@ export const S3PublicAcl: RegistryGuardRule = {
   check(bucket) {
     const accessControl = bucket.properties.AccessControl;
     if (accessControl === undefined) return [];
-    if (typeof accessControl !== 'string') return ['AccessControl is not a plain canned ACL name, so it cannot be shown to be private'];
+    if (typeof accessControl !== 'string')
+      return ['AccessControl is not a plain canned ACL name, so it cannot be shown to be private'];
     return judgeCannedAcl(accessControl).publicGrants.map(
       (grant) => `AccessControl ${accessControl} grants ${grant.permission} to ${grant.grantee}`,
     );

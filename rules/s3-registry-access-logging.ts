@@ -21,13 +21,18 @@ export const S3RegistryAccessLogging = registryBucketRule({
     if (logBucket === undefined) return [];
     const exposure = judgeBucketExposure({
       policy: undefined,
-      acl: typeof logBucket.properties.AccessControl === 'string' ? logBucket.properties.AccessControl : undefined,
+      acl:
+        typeof logBucket.properties.AccessControl === 'string'
+          ? logBucket.properties.AccessControl
+          : undefined,
       bucketBlockPublicAccess: logBucket.properties.PublicAccessBlockConfiguration,
     });
     const policyStatements = index
       .bucketPolicies(logBucketId)
-      .flatMap((policy) =>
-        judgeBucketExposure({ policy: policy.properties.PolicyDocument, context: index }).policy.publicStatements,
+      .flatMap(
+        (policy) =>
+          judgeBucketExposure({ policy: policy.properties.PolicyDocument, context: index }).policy
+            .publicStatements,
       );
     const problems = exposure.bucketBlockPublicAccess.settingsOff.map(
       (setting) => `log bucket ${logBucketId} has ${setting} off`,

@@ -17,8 +17,14 @@ export const S3RegistryKmsEncryption = registryBucketRule({
     const defaults = rules.map((rule) => fieldsOf(fieldsOf(rule).ServerSideEncryptionByDefault));
     const kmsDefault = defaults.find((entry) => KMS_ALGORITHMS.has(String(entry.SSEAlgorithm)));
     if (kmsDefault === undefined) {
-      const algorithm = defaults.map((entry) => entry.SSEAlgorithm).find((value) => typeof value === 'string');
-      return [algorithm === undefined ? 'no default encryption is set' : `default encryption is ${algorithm}, not aws:kms`];
+      const algorithm = defaults
+        .map((entry) => entry.SSEAlgorithm)
+        .find((value) => typeof value === 'string');
+      return [
+        algorithm === undefined
+          ? 'no default encryption is set'
+          : `default encryption is ${algorithm}, not aws:kms`,
+      ];
     }
     return keyProblems(kmsDefault.KMSMasterKeyID, index);
   },
@@ -38,5 +44,7 @@ function keyProblems(keyReference: unknown, index: TemplateIndex): string[] {
   }
   if (key?.type !== 'AWS::KMS::Key') return [];
   const rotation = key.properties.EnableKeyRotation;
-  return rotation === true || rotation === 'true' ? [] : [`key ${key.logicalId} does not have EnableKeyRotation on`];
+  return rotation === true || rotation === 'true'
+    ? []
+    : [`key ${key.logicalId} does not have EnableKeyRotation on`];
 }

@@ -13,14 +13,17 @@ export const S3RegistryRetained = registryBucketRule({
   checkRegistry(bucket, index) {
     const problems: string[] = [];
     if (!RETAINING_POLICIES.has(String(bucket.deletionPolicy))) {
-      problems.push(`DeletionPolicy is ${bucket.deletionPolicy === undefined ? 'absent (Delete)' : String(bucket.deletionPolicy)}`);
+      problems.push(
+        `DeletionPolicy is ${bucket.deletionPolicy === undefined ? 'absent (Delete)' : String(bucket.deletionPolicy)}`,
+      );
     }
     if (bucket.updateReplacePolicy !== 'Retain') {
       problems.push(
         `UpdateReplacePolicy is ${bucket.updateReplacePolicy === undefined ? 'absent (Delete)' : String(bucket.updateReplacePolicy)}`,
       );
     }
-    if (index.isAutoDeleted(bucket.logicalId)) problems.push('a Custom::S3AutoDeleteObjects resource empties it on deletion');
+    if (index.isAutoDeleted(bucket.logicalId))
+      problems.push('a Custom::S3AutoDeleteObjects resource empties it on deletion');
     return problems;
   },
 });

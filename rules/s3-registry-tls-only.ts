@@ -12,7 +12,9 @@ export const S3RegistryTlsOnly = registryBucketRule({
   checkRegistry(bucket, index) {
     const enforced = index
       .bucketPolicies(bucket.logicalId)
-      .some((policy) => listOf(asStatementList(fieldsOf(policy.properties.PolicyDocument).Statement)).some(deniesPlainHttp));
+      .some((policy) =>
+        listOf(asStatementList(fieldsOf(policy.properties.PolicyDocument).Statement)).some(deniesPlainHttp),
+      );
     return enforced ? [] : ['no bucket policy statement denies s3:* when aws:SecureTransport is false'];
   },
 });

@@ -11,6 +11,8 @@ export const S3RegistryVersioning = registryBucketRule({
     'VersioningConfiguration Status to Enabled (CDK: versioned: true).',
   checkRegistry(bucket) {
     const status = fieldsOf(bucket.properties.VersioningConfiguration).Status;
-    return status === 'Enabled' ? [] : [`versioning status is ${status === undefined ? 'absent' : String(status)}`];
+    return status === 'Enabled'
+      ? []
+      : [`versioning status is ${status === undefined ? 'absent' : String(status)}`];
   },
 });

@@ -98,7 +98,9 @@ export class TemplateIndex implements TemplateContext {
   bucketLogicalId(reference: unknown): string | undefined {
     if (typeof reference === 'string') return this.bucketsByName.get(reference);
     const logicalId = referencedLogicalId(reference);
-    return logicalId !== undefined && this.resources.get(logicalId)?.type === 'AWS::S3::Bucket' ? logicalId : undefined;
+    return logicalId !== undefined && this.resources.get(logicalId)?.type === 'AWS::S3::Bucket'
+      ? logicalId
+      : undefined;
   }
 
   /** The `AWS::S3::BucketPolicy` resources attached to a bucket. */
@@ -116,6 +118,8 @@ export class TemplateIndex implements TemplateContext {
 export function isRegistryBucket(bucket: TemplateResource): boolean {
   return listOf(bucket.properties.Tags).some((tag) => {
     const fields = fieldsOf(tag);
-    return fields.Key === REGISTRY_CLASSIFICATION_TAG_KEY && fields.Value === REGISTRY_CLASSIFICATION_TAG_VALUE;
+    return (
+      fields.Key === REGISTRY_CLASSIFICATION_TAG_KEY && fields.Value === REGISTRY_CLASSIFICATION_TAG_VALUE
+    );
   });
 }

@@ -80,7 +80,12 @@ function validateTemplate(parsed: unknown, shown: string): Record<string, unknow
   }
   for (const [logicalId, resource] of Object.entries(resources)) {
     const type = (resource as { Type?: unknown } | null)?.Type;
-    if (resource === null || typeof resource !== 'object' || Array.isArray(resource) || typeof type !== 'string') {
+    if (
+      resource === null ||
+      typeof resource !== 'object' ||
+      Array.isArray(resource) ||
+      typeof type !== 'string'
+    ) {
       throw new CliInputError(`${shown}: resource ${logicalId} is not an object with a string Type`);
     }
   }
@@ -93,10 +98,13 @@ interface AssemblyArtifact {
 }
 
 function loadAssembly(directory: string, depth: number): LoadedTemplate[] {
-  if (depth > MAX_ASSEMBLY_DEPTH) throw new CliInputError(`${displayPath(directory)}: cloud assemblies nested too deeply`);
+  if (depth > MAX_ASSEMBLY_DEPTH)
+    throw new CliInputError(`${displayPath(directory)}: cloud assemblies nested too deeply`);
   const manifestPath = path.join(directory, 'manifest.json');
   if (!fs.existsSync(manifestPath)) {
-    throw new CliInputError(`${displayPath(directory)}: not a cloud assembly (no manifest.json); pass a template file or cdk.out`);
+    throw new CliInputError(
+      `${displayPath(directory)}: not a cloud assembly (no manifest.json); pass a template file or cdk.out`,
+    );
   }
   let manifest: { artifacts?: Record<string, AssemblyArtifact> };
   try {

@@ -86,8 +86,10 @@ function run(argv: readonly string[], io: CliIo): number {
     io.stdout(`${io.version}\n`);
     return EXIT_OK;
   }
-  if (command === undefined) throw new CliInputError(`missing command; try 'registry-guard check cdk.out' or --help`);
-  if (command !== 'check') throw new CliInputError(`unknown command '${command}'; the only command is 'check' (see --help)`);
+  if (command === undefined)
+    throw new CliInputError(`missing command; try 'registry-guard check cdk.out' or --help`);
+  if (command !== 'check')
+    throw new CliInputError(`unknown command '${command}'; the only command is 'check' (see --help)`);
   const options = parseCheckOptions(rest);
   if (options === 'help') {
     io.stdout(USAGE);
@@ -101,7 +103,9 @@ function run(argv: readonly string[], io: CliIo): number {
     try {
       fs.writeFileSync(options.output, text);
     } catch (error) {
-      throw new CliInputError(`${options.output}: cannot write the report (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new CliInputError(
+        `${options.output}: cannot write the report (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   }
   return failingFindings(report).length > 0 ? EXIT_FINDINGS : EXIT_OK;
@@ -134,8 +138,14 @@ function parseCheckOptions(args: readonly string[]): CheckOptions | 'help' {
   if (!(FAIL_ON as readonly string[]).includes(failOn)) {
     throw new CliInputError(`unknown --fail-on level '${failOn}'; use one of ${FAIL_ON.join(', ')}`);
   }
-  if (parsed.positionals.length === 0) throw new CliInputError('check needs at least one template file or cdk.out directory');
-  return { paths: parsed.positionals, format: format as Format, output: parsed.values.output, failOn: failOn as FailOn };
+  if (parsed.positionals.length === 0)
+    throw new CliInputError('check needs at least one template file or cdk.out directory');
+  return {
+    paths: parsed.positionals,
+    format: format as Format,
+    output: parsed.values.output,
+    failOn: failOn as FailOn,
+  };
 }
 
 /** Loads and checks every template the paths name. */

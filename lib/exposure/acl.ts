@@ -60,7 +60,8 @@ export function judgeAcl(acl: unknown): AclVerdict {
   const publicGrants: PublicGrant[] = [];
   for (const grant of grants) {
     const grantee = publicGroupOf(grant);
-    if (grantee !== undefined) publicGrants.push({ grantee, permission: permissionOf(grant), source: 'grant' });
+    if (grantee !== undefined)
+      publicGrants.push({ grantee, permission: permissionOf(grant), source: 'grant' });
   }
   return verdict(publicGrants);
 }

@@ -61,9 +61,12 @@ export function judgeBucketExposure(state: BucketAccessState): BucketExposure {
   const acl = state.acl === undefined ? { isPublic: false, publicGrants: [] } : judgeAcl(state.acl);
   const bucketBlockPublicAccess = judgeBlockPublicAccess(state.bucketBlockPublicAccess);
   const accountBlockPublicAccess =
-    state.accountBlockPublicAccess === undefined ? undefined : judgeBlockPublicAccess(state.accountBlockPublicAccess);
+    state.accountBlockPublicAccess === undefined
+      ? undefined
+      : judgeBlockPublicAccess(state.accountBlockPublicAccess);
   const effectiveBlockPublicAccess = combine(bucketBlockPublicAccess, accountBlockPublicAccess);
-  const policyNeutralised = policy.isPublic && effectiveBlockPublicAccess.settingsOn.includes('RestrictPublicBuckets');
+  const policyNeutralised =
+    policy.isPublic && effectiveBlockPublicAccess.settingsOn.includes('RestrictPublicBuckets');
   const aclNeutralised = acl.isPublic && effectiveBlockPublicAccess.settingsOn.includes('IgnorePublicAcls');
   const reasons: string[] = [];
   for (const statement of policy.publicStatements) {

@@ -152,7 +152,8 @@ function renderSub(argument: unknown, context: TemplateContext, depth: number): 
 }
 
 function renderSelect(argument: unknown, context: TemplateContext, depth: number): ValueSegment[] {
-  if (!Array.isArray(argument) || argument.length !== 2) return unknownToken('Select', 'Fn::Select is malformed');
+  if (!Array.isArray(argument) || argument.length !== 2)
+    return unknownToken('Select', 'Fn::Select is malformed');
   const [index, list] = argument as [unknown, unknown];
   const position = typeof index === 'number' ? index : Number(index);
   if (Array.isArray(list) && Number.isInteger(position) && position >= 0 && position < list.length) {
@@ -166,7 +167,10 @@ function renderIf(argument: unknown, context: TemplateContext, depth: number): V
   const branches = [argument[1], argument[2]].map((branch) => renderValue(branch, context, depth + 1));
   const unfixed = branches.find((branch) => !isFixedValue(branch));
   if (unfixed) {
-    return unknownToken('If', `a branch of Fn::If (condition '${String(argument[0])}') is '${unfixed.display}'`);
+    return unknownToken(
+      'If',
+      `a branch of Fn::If (condition '${String(argument[0])}') is '${unfixed.display}'`,
+    );
   }
   return [{ kind: 'token', label: `If ${String(argument[0])}`, fixed: true }];
 }

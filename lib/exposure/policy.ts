@@ -177,7 +177,11 @@ function plainSid(statement: unknown): string | undefined {
   return typeof sid === 'string' && sid !== '' ? sid : undefined;
 }
 
-function whyStatementIsPublic(statement: unknown, kind: PolicyKind, context: TemplateContext): string | undefined {
+function whyStatementIsPublic(
+  statement: unknown,
+  kind: PolicyKind,
+  context: TemplateContext,
+): string | undefined {
   if (statement === null || typeof statement !== 'object' || Array.isArray(statement)) {
     return 'the statement is not a JSON object, so it cannot be shown to be private';
   }
@@ -197,14 +201,21 @@ function grantsAccess(effect: unknown, context: TemplateContext): boolean {
   return text === undefined || text.toLowerCase() !== 'deny';
 }
 
-function whyPrincipalIsPublic(statement: Record<string, unknown>, context: TemplateContext): string | undefined {
+function whyPrincipalIsPublic(
+  statement: Record<string, unknown>,
+  context: TemplateContext,
+): string | undefined {
   if (statement.NotPrincipal !== undefined) {
     return 'NotPrincipal in an Allow grants to everyone it does not list';
   }
   return whyPrincipalValueIsPublic(statement.Principal, context, 0);
 }
 
-function whyPrincipalValueIsPublic(principal: unknown, context: TemplateContext, depth: number): string | undefined {
+function whyPrincipalValueIsPublic(
+  principal: unknown,
+  context: TemplateContext,
+  depth: number,
+): string | undefined {
   // A resource policy without a principal is rejected by S3 and KMS: it grants nothing.
   if (principal === undefined || isNoValue(principal)) return undefined;
   if (intrinsicName(principal) === 'Fn::If' && depth < 8) {
@@ -246,7 +257,12 @@ interface ConditionReading {
 function readConditions(condition: unknown, kind: PolicyKind, context: TemplateContext): ConditionReading {
   const notes: string[] = [];
   if (condition === undefined || isNoValue(condition)) return { notes };
-  if (condition === null || typeof condition !== 'object' || Array.isArray(condition) || intrinsicName(condition)) {
+  if (
+    condition === null ||
+    typeof condition !== 'object' ||
+    Array.isArray(condition) ||
+    intrinsicName(condition)
+  ) {
     return { notes: ['the Condition block cannot be read before deployment'] };
   }
   for (const [operator, block] of Object.entries(condition)) {
@@ -318,7 +334,8 @@ function whyValueDoesNotRestrict(key: string, value: RenderedValue, kind: Policy
   switch (key) {
     case 'aws:sourceip': {
       const text = literalText(value);
-      if (text === undefined) return whyNotFixed(value) ?? `'${value.display}' cannot be checked before deployment`;
+      if (text === undefined)
+        return whyNotFixed(value) ?? `'${value.display}' cannot be checked before deployment`;
       return whyCidrUnbounded(text);
     }
     case 'aws:userid':

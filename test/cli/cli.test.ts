@@ -7,7 +7,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runCli } from '../../lib/cli/run-cli';
 
 const REPO = path.resolve(__dirname, '../..');
-const TEMPLATES = path.join(REPO, 'test/fixtures/templates');
 const GOLDEN = path.join(REPO, 'test/fixtures/golden');
 
 interface CliResult {
@@ -77,7 +76,9 @@ describe('registry-guard check: report formats (golden)', () => {
       path: LEAKY,
       message: expect.stringContaining("'0.0.0.0/0' is broader than /8"),
     });
-    const archive = report.findings.filter((finding: { resource: string }) => finding.resource === 'ArchiveBucket');
+    const archive = report.findings.filter(
+      (finding: { resource: string }) => finding.resource === 'ArchiveBucket',
+    );
     expect(archive).toEqual([]);
   });
 
@@ -160,7 +161,11 @@ describe('registry-guard check: exit codes', () => {
   });
 
   test.each<[string, string[], RegExp]>([
-    ['a missing file', ['check', 'no/such/template.json'], /no\/such\/template\.json: no such file or directory/],
+    [
+      'a missing file',
+      ['check', 'no/such/template.json'],
+      /no\/such\/template\.json: no such file or directory/,
+    ],
     ['no path', ['check'], /at least one template/],
     ['no command', [], /missing command/],
     ['an unknown command', ['lint', LEAKY], /unknown command 'lint'/],
@@ -179,11 +184,21 @@ describe('registry-guard check: exit codes', () => {
   test.each<[string, string, string, RegExp]>([
     ['invalid JSON', 'bad.json', '{"Resources": {', /bad\.json: invalid JSON/],
     ['invalid YAML', 'bad.yaml', 'Resources:\n  A: [unclosed\n', /bad\.yaml: invalid YAML/],
-    ['a template that is a list', 'list.json', '[1, 2]', /not a CloudFormation template \(expected an object/],
+    [
+      'a template that is a list',
+      'list.json',
+      '[1, 2]',
+      /not a CloudFormation template \(expected an object/,
+    ],
     ['a template that is a string', 'string.yaml', 'just text\n', /not a CloudFormation template/],
     ['a template without Resources', 'empty.json', '{}', /no Resources object/],
     ['Resources of the wrong type', 'wrong.json', '{"Resources": []}', /no Resources object/],
-    ['a resource without a Type', 'notype.json', '{"Resources": {"A": {"Properties": {}}}}', /resource A is not an object with a string Type/],
+    [
+      'a resource without a Type',
+      'notype.json',
+      '{"Resources": {"A": {"Properties": {}}}}',
+      /resource A is not an object with a string Type/,
+    ],
     ['an empty file', 'empty.yaml', '', /not a CloudFormation template/],
   ])('2 on %s', (_name, file, text, message) => {
     const result = cli('check', writeTemp(file, text));
@@ -212,7 +227,10 @@ describe('registry-guard check: exit codes', () => {
               Tags: 'registry',
             },
           },
-          RollPolicy: { Type: 'AWS::S3::BucketPolicy', Properties: { Bucket: { Ref: 'Roll' }, PolicyDocument: 42 } },
+          RollPolicy: {
+            Type: 'AWS::S3::BucketPolicy',
+            Properties: { Bucket: { Ref: 'Roll' }, PolicyDocument: 42 },
+          },
           Key: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: { Statement: 'everyone' } } },
           Point: { Type: 'AWS::S3::AccessPoint', Properties: 7 },
         },
@@ -253,7 +271,12 @@ describe('registry-guard check: inputs', () => {
   });
 
   test('!Join, !Ref, !GetAtt and !Sub of pseudo parameters build fixed principals', () => {
-    const result = cli('check', 'test/fixtures/templates/private-by-intrinsics.template.yaml', '--format', 'json');
+    const result = cli(
+      'check',
+      'test/fixtures/templates/private-by-intrinsics.template.yaml',
+      '--format',
+      'json',
+    );
     expect(JSON.parse(result.stdout).findings).toEqual([]);
   });
 

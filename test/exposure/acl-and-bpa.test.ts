@@ -1,4 +1,10 @@
-import { judgeAcl, judgeBlockPublicAccess, judgeBucketExposure, judgeCannedAcl, parseCidr } from '../../lib/exposure';
+import {
+  judgeAcl,
+  judgeBlockPublicAccess,
+  judgeBucketExposure,
+  judgeCannedAcl,
+  parseCidr,
+} from '../../lib/exposure';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
@@ -25,10 +31,9 @@ describe('judgeCannedAcl', () => {
   });
 
   test('names the group and permission a canned ACL grants', () => {
-    expect(judgeCannedAcl('PublicReadWrite').publicGrants.map((g) => `${g.grantee}:${g.permission}`)).toEqual([
-      'AllUsers:READ',
-      'AllUsers:WRITE',
-    ]);
+    expect(judgeCannedAcl('PublicReadWrite').publicGrants.map((g) => `${g.grantee}:${g.permission}`)).toEqual(
+      ['AllUsers:READ', 'AllUsers:WRITE'],
+    );
   });
 });
 
@@ -43,11 +48,15 @@ describe('judgeAcl', () => {
         { Grantee: { Type: 'Group', URI: ALL_USERS }, Permission: 'READ' },
       ],
     };
-    expect(judgeAcl(acl).publicGrants).toEqual([{ grantee: 'AllUsers', permission: 'READ', source: 'grant' }]);
+    expect(judgeAcl(acl).publicGrants).toEqual([
+      { grantee: 'AllUsers', permission: 'READ', source: 'grant' },
+    ]);
   });
 
   test('AuthenticatedUsers is public: any AWS account is the public', () => {
-    const acl = { Grants: [{ Grantee: { Type: 'Group', URI: AUTHENTICATED_USERS }, Permission: 'WRITE_ACP' }] };
+    const acl = {
+      Grants: [{ Grantee: { Type: 'Group', URI: AUTHENTICATED_USERS }, Permission: 'WRITE_ACP' }],
+    };
     expect(judgeAcl(acl).isPublic).toBe(true);
   });
 
@@ -66,11 +75,15 @@ describe('judgeAcl', () => {
       owner: { id: owner.ID, displayName: null },
       isRequesterCharged: false,
     });
-    expect(judgeAcl(configAcl).publicGrants).toEqual([{ grantee: 'AllUsers', permission: 'Read', source: 'grant' }]);
+    expect(judgeAcl(configAcl).publicGrants).toEqual([
+      { grantee: 'AllUsers', permission: 'Read', source: 'grant' },
+    ]);
   });
 
   test("AWS Config's ACL encoded twice is still read", () => {
-    const twice = JSON.stringify(JSON.stringify({ grantList: [{ grantee: 'AuthenticatedUsers', permission: 'Read' }] }));
+    const twice = JSON.stringify(
+      JSON.stringify({ grantList: [{ grantee: 'AuthenticatedUsers', permission: 'Read' }] }),
+    );
     expect(judgeAcl(twice).isPublic).toBe(true);
   });
 
@@ -97,7 +110,11 @@ describe('judgeBlockPublicAccess', () => {
   });
 
   test('CloudFormation "true" strings count as on; absent settings are off', () => {
-    const verdict = judgeBlockPublicAccess({ BlockPublicAcls: 'true', IgnorePublicAcls: 'TRUE', BlockPublicPolicy: true });
+    const verdict = judgeBlockPublicAccess({
+      BlockPublicAcls: 'true',
+      IgnorePublicAcls: 'TRUE',
+      BlockPublicPolicy: true,
+    });
     expect(verdict.settingsOff).toEqual(['RestrictPublicBuckets']);
     expect(verdict.allOn).toBe(false);
   });
@@ -123,12 +140,16 @@ describe('judgeBlockPublicAccess', () => {
   });
 
   test('an intrinsic is not proven on', () => {
-    expect(judgeBlockPublicAccess({ BlockPublicAcls: { Ref: 'Flag' } }).settingsOff).toContain('BlockPublicAcls');
+    expect(judgeBlockPublicAccess({ BlockPublicAcls: { Ref: 'Flag' } }).settingsOff).toContain(
+      'BlockPublicAcls',
+    );
   });
 });
 
 describe('judgeBucketExposure', () => {
-  const publicPolicy = { Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }] };
+  const publicPolicy = {
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }],
+  };
   const publicAcl = { Grants: [{ Grantee: { Type: 'Group', URI: ALL_USERS }, Permission: 'READ' }] };
 
   test('a public policy with RestrictPublicBuckets off is public', () => {
@@ -138,7 +159,10 @@ describe('judgeBucketExposure', () => {
   });
 
   test('RestrictPublicBuckets at bucket level neutralises a public policy', () => {
-    const exposure = judgeBucketExposure({ policy: publicPolicy, bucketBlockPublicAccess: { RestrictPublicBuckets: true } });
+    const exposure = judgeBucketExposure({
+      policy: publicPolicy,
+      bucketBlockPublicAccess: { RestrictPublicBuckets: true },
+    });
     expect(exposure).toMatchObject({ isPublic: false, hasPublicGrant: true, policyNeutralised: true });
   });
 
@@ -152,19 +176,23 @@ describe('judgeBucketExposure', () => {
   });
 
   test('IgnorePublicAcls neutralises a public ACL but not a public policy', () => {
-    expect(judgeBucketExposure({ acl: publicAcl, bucketBlockPublicAccess: { IgnorePublicAcls: true } }).isPublic).toBe(
-      false,
-    );
     expect(
-      judgeBucketExposure({ acl: publicAcl, policy: publicPolicy, bucketBlockPublicAccess: { IgnorePublicAcls: true } })
-        .isPublic,
+      judgeBucketExposure({ acl: publicAcl, bucketBlockPublicAccess: { IgnorePublicAcls: true } }).isPublic,
+    ).toBe(false);
+    expect(
+      judgeBucketExposure({
+        acl: publicAcl,
+        policy: publicPolicy,
+        bucketBlockPublicAccess: { IgnorePublicAcls: true },
+      }).isPublic,
     ).toBe(true);
   });
 
   test('BlockPublicPolicy alone does not neutralise a policy already in place', () => {
-    expect(judgeBucketExposure({ policy: publicPolicy, bucketBlockPublicAccess: { BlockPublicPolicy: true } }).isPublic).toBe(
-      true,
-    );
+    expect(
+      judgeBucketExposure({ policy: publicPolicy, bucketBlockPublicAccess: { BlockPublicPolicy: true } })
+        .isPublic,
+    ).toBe(true);
   });
 });
 

@@ -6,16 +6,32 @@ const account = fc.stringMatching(/^[0-9]{12}$/);
 const fixedPrincipal = fc.oneof(
   account.map((id) => ({ AWS: `arn:aws:iam::${id}:root` })),
   account.map((id) => ({ AWS: id })),
-  fc.constantFrom('cloudtrail.amazonaws.com', 'logging.s3.amazonaws.com').map((service) => ({ Service: service })),
+  fc
+    .constantFrom('cloudtrail.amazonaws.com', 'logging.s3.amazonaws.com')
+    .map((service) => ({ Service: service })),
 );
 const anyPrincipal = fc.oneof(fixedPrincipal, fc.constant('*'), fc.constant({ AWS: '*' }));
 const actions = fc.constantFrom('s3:GetObject', 's3:PutObject', 's3:*', ['s3:GetObject', 's3:ListBucket']);
 const resources = fc.constantFrom('arn:aws:s3:::roll/*', ['arn:aws:s3:::roll', 'arn:aws:s3:::roll/*'], '*');
-const conditionKey = fc.constantFrom('aws:SourceVpce', 'aws:SourceAccount', 'aws:SourceArn', 's3:prefix', 'aws:SecureTransport');
-const conditionOperator = fc.constantFrom('StringEquals', 'StringNotEquals', 'StringLike', 'StringEqualsIfExists', 'Bool');
+const conditionKey = fc.constantFrom(
+  'aws:SourceVpce',
+  'aws:SourceAccount',
+  'aws:SourceArn',
+  's3:prefix',
+  'aws:SecureTransport',
+);
+const conditionOperator = fc.constantFrom(
+  'StringEquals',
+  'StringNotEquals',
+  'StringLike',
+  'StringEqualsIfExists',
+  'Bool',
+);
 const conditionValue = fc.constantFrom('vpce-1a2b3c4d', '*', 'vpce-*', '111122223333', 'true');
 const condition = fc.option(
-  fc.tuple(conditionOperator, conditionKey, conditionValue).map(([op, key, value]) => ({ [op]: { [key]: value } })),
+  fc
+    .tuple(conditionOperator, conditionKey, conditionValue)
+    .map(([op, key, value]) => ({ [op]: { [key]: value } })),
   { nil: undefined },
 );
 const statement = fc
@@ -42,7 +58,9 @@ describe('judgePolicy invariants', () => {
     fc.assert(
       fc.property(statements, fc.nat(), (existing, position) => {
         const at = existing.length === 0 ? 0 : position % (existing.length + 1);
-        const policy = { Statement: [...existing.slice(0, at), unconditionalPublicRead, ...existing.slice(at)] };
+        const policy = {
+          Statement: [...existing.slice(0, at), unconditionalPublicRead, ...existing.slice(at)],
+        };
         expect(judgePolicy(policy).isPublic).toBe(true);
       }),
     );
@@ -74,9 +92,13 @@ describe('judgePolicy invariants', () => {
   test('reordering statements never changes the verdict', () => {
     fc.assert(
       fc.property(
-        statements.chain((list) => fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length }))),
+        statements.chain((list) =>
+          fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length })),
+        ),
         ([original, shuffled]) => {
-          expect(judgePolicy({ Statement: shuffled }).isPublic).toBe(judgePolicy({ Statement: original }).isPublic);
+          expect(judgePolicy({ Statement: shuffled }).isPublic).toBe(
+            judgePolicy({ Statement: original }).isPublic,
+          );
         },
       ),
     );
@@ -104,7 +126,9 @@ describe('judgePolicy invariants', () => {
     fc.assert(
       fc.property(statements, (existing) => {
         const policy = { Statement: existing };
-        const upperKeys = JSON.parse(JSON.stringify(policy).replace(/"(aws|s3):([A-Za-z]+)"/g, (m) => m.toUpperCase()));
+        const upperKeys = JSON.parse(
+          JSON.stringify(policy).replace(/"(aws|s3):([A-Za-z]+)"/g, (m) => m.toUpperCase()),
+        );
         const verdict = judgePolicy(policy).isPublic;
         expect(judgePolicy(JSON.stringify(policy)).isPublic).toBe(verdict);
         expect(judgePolicy(upperKeys).isPublic).toBe(verdict);

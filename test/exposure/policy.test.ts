@@ -27,7 +27,11 @@ describe('judgePolicy: principals', () => {
     ['a fixed account root ARN', { AWS: 'arn:aws:iam::111122223333:root' }, false],
     ['a fixed role ARN', { AWS: 'arn:aws:iam::111122223333:role/registry-reader' }, false],
     ['a service principal', { Service: 'cloudtrail.amazonaws.com' }, false],
-    ['a canonical user', { CanonicalUser: '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be' }, false],
+    [
+      'a canonical user',
+      { CanonicalUser: '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be' },
+      false,
+    ],
     ['a federated principal', { Federated: 'cognito-identity.amazonaws.com' }, false],
   ])('%s → public: %s', (_name, principal, expected) => {
     expect(isPublic(policyOf(allow({ Principal: principal })))).toBe(expected);
@@ -98,12 +102,16 @@ describe('judgePolicy: effects and statement shapes', () => {
   });
 
   test('actions do not matter: any Allow to the public is public', () => {
-    expect(isPublic(policyOf({ Effect: 'Allow', Principal: '*', Action: 's3:GetBucketLocation', Resource: BUCKET }))).toBe(
-      true,
-    );
-    expect(isPublic(policyOf({ Effect: 'Allow', Principal: '*', NotAction: 's3:DeleteObject', Resource: OBJECTS }))).toBe(
-      true,
-    );
+    expect(
+      isPublic(
+        policyOf({ Effect: 'Allow', Principal: '*', Action: 's3:GetBucketLocation', Resource: BUCKET }),
+      ),
+    ).toBe(true);
+    expect(
+      isPublic(
+        policyOf({ Effect: 'Allow', Principal: '*', NotAction: 's3:DeleteObject', Resource: OBJECTS }),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -122,7 +130,11 @@ describe('judgePolicy: conditions with fixed values make a grant non-public', ()
     ['s3:DataAccessPointArn', 'StringEquals', 'arn:aws:s3:us-west-2:123456789012:accesspoint/registry'],
     ['s3:DataAccessPointArn', 'StringLike', 'arn:aws:s3:us-west-2:123456789012:accesspoint/*'],
     ['s3:DataAccessPointAccount', 'StringEquals', '123456789012'],
-    ['s3:x-amz-server-side-encryption-aws-kms-key-id', 'StringEquals', 'arn:aws:kms:us-east-1:111122223333:key/1234'],
+    [
+      's3:x-amz-server-side-encryption-aws-kms-key-id',
+      'StringEquals',
+      'arn:aws:kms:us-east-1:111122223333:key/1234',
+    ],
     ['aws:SourceIp', 'IpAddress', '203.0.113.0/24'],
     ['aws:SourceIp', 'IpAddress', ['203.0.113.0/24', '2001:db8::/48']],
     ['aws:SourceIp', 'IpAddress', '10.0.0.0/8'],
@@ -136,7 +148,10 @@ describe('judgePolicy: conditions with fixed values make a grant non-public', ()
   });
 
   test('condition keys are case-insensitive', () => {
-    const statement = allow({ Principal: '*', Condition: { StringEquals: { 'AWS:SOURCEVPCE': 'vpce-1a2b3c4d' } } });
+    const statement = allow({
+      Principal: '*',
+      Condition: { StringEquals: { 'AWS:SOURCEVPCE': 'vpce-1a2b3c4d' } },
+    });
     expect(isPublic(policyOf(statement))).toBe(false);
   });
 
@@ -188,9 +203,16 @@ describe('judgePolicy: conditions that restrict nothing', () => {
     ['aws:userid with a wildcard', 'StringLike', 'aws:userid', '*'],
     ['aws:userid wildcard not in the role pattern', 'StringLike', 'aws:userid', 'AROA*:*'],
     ['an empty value list', 'StringEquals', 'aws:SourceVpce', []],
-    ['s3:DataAccessPointArn with a wildcard account', 'StringLike', 's3:DataAccessPointArn', 'arn:aws:s3:us-west-2:*:accesspoint/*'],
+    [
+      's3:DataAccessPointArn with a wildcard account',
+      'StringLike',
+      's3:DataAccessPointArn',
+      'arn:aws:s3:us-west-2:*:accesspoint/*',
+    ],
   ])('%s', (_name, operator, key, value) => {
-    const verdict = judgePolicy(policyOf(allow({ Principal: '*', Condition: { [operator]: { [key]: value } } })));
+    const verdict = judgePolicy(
+      policyOf(allow({ Principal: '*', Condition: { [operator]: { [key]: value } } })),
+    );
     expect(verdict.isPublic).toBe(true);
   });
 
@@ -204,7 +226,9 @@ describe('judgePolicy: conditions that restrict nothing', () => {
   test('an access point policy may not wildcard the access point name in s3:DataAccessPointArn', () => {
     const statement = allow({
       Principal: '*',
-      Condition: { StringLike: { 's3:DataAccessPointArn': 'arn:aws:s3:us-west-2:123456789012:accesspoint/*' } },
+      Condition: {
+        StringLike: { 's3:DataAccessPointArn': 'arn:aws:s3:us-west-2:123456789012:accesspoint/*' },
+      },
     });
     expect(isPublic(policyOf(statement), 'bucket')).toBe(false);
     expect(isPublic(policyOf(statement), 'accessPoint')).toBe(true);
@@ -239,7 +263,9 @@ describe('judgePolicy: CloudFormation intrinsics', () => {
 
   test('Ref of a pseudo parameter and GetAtt of a resource are fixed', () => {
     expect(isPublic(policyOf(allow({ Principal: { AWS: { Ref: 'AWS::AccountId' } } })))).toBe(false);
-    expect(isPublic(policyOf(allow({ Principal: { AWS: { 'Fn::GetAtt': ['ReaderRole', 'Arn'] } } })))).toBe(false);
+    expect(isPublic(policyOf(allow({ Principal: { AWS: { 'Fn::GetAtt': ['ReaderRole', 'Arn'] } } })))).toBe(
+      false,
+    );
   });
 
   test('a principal from a template parameter could be "*" and is not fixed', () => {
@@ -264,12 +290,16 @@ describe('judgePolicy: CloudFormation intrinsics', () => {
 
   test('an aws:SourceIp from a parameter cannot be shown to be bounded', () => {
     const condition = { IpAddress: { 'aws:SourceIp': { Ref: 'OfficeCidr' } } };
-    expect(isPublic(policyOf(allow({ Principal: '*', Condition: condition })), 'bucket', ['OfficeCidr'])).toBe(true);
+    expect(
+      isPublic(policyOf(allow({ Principal: '*', Condition: condition })), 'bucket', ['OfficeCidr']),
+    ).toBe(true);
   });
 
   test('a statement chosen by Fn::If is public when either branch is', () => {
     const policy = {
-      Statement: [{ 'Fn::If': ['IsProd', allow({ Principal: { AWS: joinedRoot } }), allow({ Principal: '*' })] }],
+      Statement: [
+        { 'Fn::If': ['IsProd', allow({ Principal: { AWS: joinedRoot } }), allow({ Principal: '*' })] },
+      ],
     };
     const verdict = judgePolicy(policy);
     expect(verdict.isPublic).toBe(true);

@@ -99,25 +99,31 @@ describe('RegistryGuard-S3PublicPolicy', () => {
       publicReadAccess: true,
       blockPublicAccess: new s3.BlockPublicAccess({ blockPublicPolicy: false, restrictPublicBuckets: false }),
     });
-    Validations.of(bucket).acknowledge({ id: 'RegistryGuard-S3PublicPolicy', reason: 'Public open-data bucket.' });
+    Validations.of(bucket).acknowledge({
+      id: 'RegistryGuard-S3PublicPolicy',
+      reason: 'Public open-data bucket.',
+    });
     expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess']);
   });
 });
 
 describe('RegistryGuard-S3PublicAcl', () => {
-  test.each(['PublicRead', 'PublicReadWrite', 'AuthenticatedRead'] as const)('Noncompliance: L1 AccessControl %s', (acl) => {
-    const { app, stack } = newStack();
-    new s3.CfnBucket(stack, 'Roll', {
-      accessControl: acl,
-      publicAccessBlockConfiguration: {
-        blockPublicAcls: true,
-        ignorePublicAcls: true,
-        blockPublicPolicy: true,
-        restrictPublicBuckets: true,
-      },
-    });
-    expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicAcl@Roll']);
-  });
+  test.each(['PublicRead', 'PublicReadWrite', 'AuthenticatedRead'] as const)(
+    'Noncompliance: L1 AccessControl %s',
+    (acl) => {
+      const { app, stack } = newStack();
+      new s3.CfnBucket(stack, 'Roll', {
+        accessControl: acl,
+        publicAccessBlockConfiguration: {
+          blockPublicAcls: true,
+          ignorePublicAcls: true,
+          blockPublicPolicy: true,
+          restrictPublicBuckets: true,
+        },
+      });
+      expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicAcl@Roll']);
+    },
+  );
 
   test('Noncompliance: L2 accessControl PUBLIC_READ', () => {
     const { app, stack } = newStack();
@@ -129,19 +135,22 @@ describe('RegistryGuard-S3PublicAcl', () => {
     expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicAcl']);
   });
 
-  test.each(['LogDeliveryWrite', 'Private', 'BucketOwnerFullControl'] as const)('Compliance: L1 AccessControl %s', (acl) => {
-    const { app, stack } = newStack();
-    new s3.CfnBucket(stack, 'Roll', {
-      accessControl: acl,
-      publicAccessBlockConfiguration: {
-        blockPublicAcls: true,
-        ignorePublicAcls: true,
-        blockPublicPolicy: true,
-        restrictPublicBuckets: true,
-      },
-    });
-    expect(violationsOf(app)).toEqual([]);
-  });
+  test.each(['LogDeliveryWrite', 'Private', 'BucketOwnerFullControl'] as const)(
+    'Compliance: L1 AccessControl %s',
+    (acl) => {
+      const { app, stack } = newStack();
+      new s3.CfnBucket(stack, 'Roll', {
+        accessControl: acl,
+        publicAccessBlockConfiguration: {
+          blockPublicAcls: true,
+          ignorePublicAcls: true,
+          blockPublicPolicy: true,
+          restrictPublicBuckets: true,
+        },
+      });
+      expect(violationsOf(app)).toEqual([]);
+    },
+  );
 });
 
 describe('RegistryGuard-S3BlockPublicAccess', () => {
@@ -160,7 +169,11 @@ describe('RegistryGuard-S3BlockPublicAccess', () => {
   test('Noncompliance 3: one setting absent', () => {
     const { app, stack } = newStack();
     new s3.CfnBucket(stack, 'Roll', {
-      publicAccessBlockConfiguration: { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true },
+      publicAccessBlockConfiguration: {
+        blockPublicAcls: true,
+        ignorePublicAcls: true,
+        blockPublicPolicy: true,
+      },
     });
     expect(violationsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess@Roll']);
   });
@@ -221,7 +234,9 @@ describe('RegistryGuard-S3PublicAccessPoint', () => {
             Principal: '*',
             Action: 's3:GetObject',
             Resource: '*',
-            Condition: { StringLike: { 's3:DataAccessPointArn': 'arn:aws:s3:us-east-1:111122223333:accesspoint/*' } },
+            Condition: {
+              StringLike: { 's3:DataAccessPointArn': 'arn:aws:s3:us-east-1:111122223333:accesspoint/*' },
+            },
           },
         ],
       },
@@ -236,7 +251,12 @@ describe('RegistryGuard-S3PublicAccessPoint', () => {
       bucket: bucket.bucketName,
       policy: {
         Statement: [
-          { Effect: 'Allow', Principal: { AWS: stack.formatArn({ service: 'iam', region: '', resource: 'root' }) }, Action: 's3:GetObject', Resource: '*' },
+          {
+            Effect: 'Allow',
+            Principal: { AWS: stack.formatArn({ service: 'iam', region: '', resource: 'root' }) },
+            Action: 's3:GetObject',
+            Resource: '*',
+          },
         ],
       },
     });
@@ -249,7 +269,11 @@ describe('RegistryGuard-KMSPublicKeyPolicy', () => {
     const { app, stack } = newStack();
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
     key.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['kms:Decrypt'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+      }),
     );
     expect(ruleIdsOf(app)).toEqual(['RegistryGuard-KMSPublicKeyPolicy']);
   });

@@ -41,7 +41,10 @@ describe('registry baseline', () => {
   });
 
   test('untagged buckets are not held to the registry baseline', () => {
-    const { app } = registryApp({ versioned: false, encryption: s3.BucketEncryption.S3_MANAGED, encryptionKey: undefined }, false);
+    const { app } = registryApp(
+      { versioned: false, encryption: s3.BucketEncryption.S3_MANAGED, encryptionKey: undefined },
+      false,
+    );
     expect(ruleIdsOf(app)).toEqual([]);
   });
 });
@@ -99,7 +102,9 @@ describe('RegistryGuard-S3RegistryAccessLogging', () => {
   });
 
   test('Noncompliance 2: logs to a bucket whose Block Public Access is off', () => {
-    const { app } = registryApp({ logBucketProps: { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ACLS_ONLY } });
+    const { app } = registryApp({
+      logBucketProps: { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ACLS_ONLY },
+    });
     const violations = violationsOf(app);
     expect(violations).toContain('RegistryGuard-S3RegistryAccessLogging@RollB1C5C8CF');
     expect(violations).toContain('RegistryGuard-S3BlockPublicAccess@Logs6819BB44');

@@ -25,11 +25,14 @@ export function violationsOf(app: App): Violation[] {
   const report = pack.validateScope(app);
   const fromPack = report.violations.flatMap((violation) =>
     violation.violatingResources.map(
-      (resource) => `${violation.ruleName}@${logicalIdByPath.get(resource.constructPath ?? "") ?? resource.constructPath}`,
+      (resource) =>
+        `${violation.ruleName}@${logicalIdByPath.get(resource.constructPath ?? '') ?? resource.constructPath}`,
     ),
   );
   const fromTemplates = stacks.flatMap((stack) =>
-    checkTemplate(Template.fromStack(stack).toJSON()).map((finding) => `${finding.ruleId}@${finding.resource}`),
+    checkTemplate(Template.fromStack(stack).toJSON()).map(
+      (finding) => `${finding.ruleId}@${finding.resource}`,
+    ),
   );
   expect([...fromTemplates].sort()).toEqual([...fromPack].sort());
   return fromPack.sort();
