@@ -1,0 +1,29 @@
+/**
+ * The example app's stack: an electoral roll stored the way registry-guard recommends.
+ * Environment-agnostic, so `cdk synth` needs no AWS account.
+ */
+import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { SensitiveRegistryBucket } from '../sensitive-registry-bucket';
+
+/** A stack holding one electoral roll in a {@link SensitiveRegistryBucket}, and a role that may read it. */
+export class ElectoralRollStack extends Stack {
+  /** The registry bucket. */
+  readonly roll: SensitiveRegistryBucket;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, {
+      description: 'registry-guard example: an electoral roll in a locked-down, KMS-encrypted bucket',
+      ...props,
+    });
+    this.roll = new SensitiveRegistryBucket(this, 'ElectoralRoll', {
+      noncurrentVersionExpiration: Duration.days(365),
+    });
+    const auditors = new iam.Role(this, 'RollAuditors', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: 'Reads the electoral roll for audits; nothing else.',
+    });
+    this.roll.grantRead(auditors);
+  }
+}
