@@ -94,7 +94,30 @@ function validateTemplate(parsed: unknown, shown: string): Record<string, unknow
 
 interface AssemblyArtifact {
   readonly type?: unknown;
-  readonly properties?: { readonly templateFile?: unknown; readonly directoryName?: unknown };
+  readonly properties?: {
+    readonly templateFile?: unknown;
+    readonly directoryName?: unknown;
+    readonly file?: unknown;
+  };
+}
+
+/**
+ * Nested stacks' templates: CDK writes them as file assets listed in the stack's asset manifest
+ * (`*.assets.json`), not as stack artifacts of the assembly.
+ */
+function nestedTemplateFiles(directory: string, assetManifestFile: string): string[] {
+  let manifest: { files?: Record<string, { source?: { path?: unknown } }> };
+  try {
+    manifest = JSON.parse(readText(path.join(directory, assetManifestFile)));
+  } catch {
+    return [];
+  }
+  return Object.values(manifest?.files ?? {})
+    .map((asset) => asset?.source?.path)
+    .filter(
+      (assetPath): assetPath is string =>
+        typeof assetPath === 'string' && assetPath.endsWith('.nested.template.json'),
+    );
 }
 
 function loadAssembly(directory: string, depth: number): LoadedTemplate[] {
@@ -118,6 +141,12 @@ function loadAssembly(directory: string, depth: number): LoadedTemplate[] {
     const properties = artifact?.properties;
     if (artifact?.type === 'aws:cloudformation:stack' && typeof properties?.templateFile === 'string') {
       templates.push(loadTemplateFile(path.join(directory, properties.templateFile)));
+    } else if (artifact?.type === 'cdk:asset-manifest' && typeof properties?.file === 'string') {
+      templates.push(
+        ...nestedTemplateFiles(directory, properties.file).map((file) =>
+          loadTemplateFile(path.join(directory, file)),
+        ),
+      );
     } else if (artifact?.type === 'cdk:cloud-assembly' && typeof properties?.directoryName === 'string') {
       templates.push(...loadAssembly(path.join(directory, properties.directoryName), depth + 1));
     }

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack, Stage } from 'aws-cdk-lib';
+import { App, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runCli } from '../../lib/cli/run-cli';
 
@@ -296,5 +296,20 @@ describe('registry-guard check: inputs', () => {
     expect(report.findings[0]).toMatchObject({ ruleId: 'RegistryGuard-S3BlockPublicAccess' });
     expect(report.findings[0].path).toMatch(/assembly-Prod[/\\]ProdRoll.*\.template\.json$/);
     expect(result.code).toBe(EXIT_FINDINGS);
+  });
+
+  test('a cdk.out with a nested stack: the nested template is checked too', () => {
+    const outdir = tempDir();
+    const app = new App({ outdir });
+    const parent = new Stack(app, 'Parent');
+    const nested = new NestedStack(parent, 'Storage');
+    new s3.Bucket(nested, 'Open', { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ACLS_ONLY });
+    app.synth();
+    const report = JSON.parse(cli('check', outdir, '--format', 'json').stdout);
+    expect(report.summary.templates).toBe(2);
+    expect(report.findings.map((finding: { ruleId: string }) => finding.ruleId)).toEqual([
+      'RegistryGuard-S3BlockPublicAccess',
+    ]);
+    expect(report.findings[0].path).toMatch(/\.nested\.template\.json$/);
   });
 });
