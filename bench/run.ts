@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { registryTemplate } from './generate-template';
+import { benchNagPack } from './nag-pack';
 
 const REPO = path.resolve(__dirname, '..');
 const CLI = path.join(REPO, 'dist/bin/registry-guard.js');
@@ -64,3 +65,4 @@ function main(): void {
 }
 
 main();
+benchNagPack([100, 200, 400, 800]);
