@@ -1,1 +1,10 @@
 export * from './classification';
+export * from './exposure';
+export * from './sensitive-registry-bucket';
+export { RegistryGuardChecks } from '../rules/registry-guard-checks';
+export type { RegistryGuardChecksProps } from '../rules/registry-guard-checks';
+export { checkTemplate, evaluateTemplate } from '../rules/check-template';
+export type { CheckTemplateOptions, Finding, RuleEvaluation } from '../rules/check-template';
+export { REGISTRY_GUARD_RULES } from '../rules/all-rules';
+export type { RegistryGuardRule, RuleLevel } from '../rules/rule';
+export { runCli } from './cli/run-cli';
