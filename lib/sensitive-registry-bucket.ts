@@ -212,8 +212,6 @@ export class SensitiveRegistryBucket extends Construct {
   constructor(scope: Construct, id: string, props: SensitiveRegistryBucketProps = {}) {
     super(scope, id);
     validateProps(this, props);
-    // Log delivery by bucket policy, not by ACL: ACLs stay disabled whatever the app's feature flags say.
-    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
     this.encryptionKey = props.encryptionKey ?? this.renderKey();
     this.accessLogsBucket = props.accessLogsBucket ?? this.renderAccessLogsBucket();
@@ -229,8 +227,6 @@ export class SensitiveRegistryBucket extends Construct {
       versioned: true,
       objectLockEnabled: props.objectLock !== undefined ? true : undefined,
       objectLockDefaultRetention: renderObjectLockRetention(props.objectLock),
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: props.accessLogsPrefix ?? 'registry-access-logs/',
       lifecycleRules: [renderLifecycleRule(props)],
       cors: props.cors,
       replicationRules: renderReplicationRules(props.replicationDestination),
@@ -238,6 +234,7 @@ export class SensitiveRegistryBucket extends Construct {
       autoDeleteObjects: false,
     });
     Tags.of(this.bucket).add(REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE);
+    this.enableAccessLogging(props.accessLogsPrefix ?? 'registry-access-logs/');
     this.addEncryptionDenies();
     this.addPerimeterDenies(props);
   }
@@ -313,6 +310,29 @@ export class SensitiveRegistryBucket extends Construct {
       reason: 'This is the access-log bucket of a registry; logging its own access would log into itself.',
     });
     return logs;
+  }
+
+  /**
+   * Server access logging delivered by bucket policy, never by ACL: CDK's own wiring falls back to the
+   * LogDeliveryWrite ACL when a feature flag is off in the log bucket's scope, and ACLs stay disabled here.
+   */
+  private enableAccessLogging(prefix: string): void {
+    (this.bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.accessLogsBucket.bucketName,
+      logFilePrefix: prefix,
+    };
+    this.accessLogsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.ALLOW,
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogsBucket.arnForObjects(`${prefix}*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        },
+      }),
+    );
   }
 
   private addEncryptionDenies(): void {
