@@ -1,7 +1,7 @@
 /**
  * The RegistryGuard cdk-nag pack: the rules of this package as a CDK policy-validation plugin.
  */
-import { CfnParameter, CfnResource, PolicyValidationPluginReport, Stack } from 'aws-cdk-lib';
+import { CfnMapping, CfnParameter, CfnResource, PolicyValidationPluginReport, Stack } from 'aws-cdk-lib';
 import { NagMessageLevel, NagPack, NagPackProps, NagRuleCompliance } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { REGISTRY_GUARD_RULES, rulesByResourceType } from './all-rules';
@@ -80,22 +80,19 @@ export class RegistryGuardChecks extends NagPack {
   }
 }
 
-/** The stack's resources and parameters as they will appear in its template, overrides included. */
-function renderStackTemplate(stack: Stack): {
-  Resources: Record<string, unknown>;
-  Parameters: Record<string, unknown>;
-} {
-  const template = { Resources: {} as Record<string, unknown>, Parameters: {} as Record<string, unknown> };
+/** The stack's resources, parameters and mappings as they will appear in its template, overrides included. */
+function renderStackTemplate(stack: Stack): Record<string, Record<string, unknown>> {
+  const template: Record<string, Record<string, unknown>> = { Resources: {}, Parameters: {}, Mappings: {} };
   for (const construct of stack.node.findAll()) {
     if (Stack.of(construct) !== stack) continue;
-    if (CfnResource.isCfnResource(construct)) {
-      const rendered = stack.resolve((construct as unknown as RendersCloudFormation)._toCloudFormation());
-      Object.assign(
-        template.Resources,
-        (rendered as { Resources?: Record<string, unknown> }).Resources ?? {},
-      );
+    if (CfnResource.isCfnResource(construct) || construct instanceof CfnMapping) {
+      const rendered = stack.resolve(
+        (construct as unknown as RendersCloudFormation)._toCloudFormation(),
+      ) as Record<string, Record<string, unknown> | undefined>;
+      Object.assign(template.Resources, rendered.Resources ?? {});
+      Object.assign(template.Mappings, rendered.Mappings ?? {});
     } else if (construct instanceof CfnParameter) {
-      template.Parameters[stack.getLogicalId(construct)] = {};
+      template.Parameters[stack.getLogicalId(construct)] = { AllowedValues: construct.allowedValues };
     }
   }
   return template;

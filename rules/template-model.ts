@@ -56,7 +56,18 @@ export class TemplateIndex implements TemplateContext {
         updateReplacePolicy: resource.UpdateReplacePolicy,
       });
     }
-    return new TemplateIndex(resources, new Set(Object.keys(fieldsOf(fields.Parameters))));
+    const parameters = fieldsOf(fields.Parameters);
+    const allowedValues = new Map<string, readonly unknown[]>();
+    for (const [name, parameter] of Object.entries(parameters)) {
+      const allowed = fieldsOf(parameter).AllowedValues;
+      if (Array.isArray(allowed)) allowedValues.set(name, allowed);
+    }
+    return new TemplateIndex(
+      resources,
+      new Set(Object.keys(parameters)),
+      allowedValues,
+      fieldsOf(fields.Mappings),
+    );
   }
 
   private readonly policiesByBucket = new Map<string, TemplateResource[]>();
@@ -67,6 +78,8 @@ export class TemplateIndex implements TemplateContext {
   constructor(
     readonly resources: ReadonlyMap<string, TemplateResource>,
     readonly parameterNames: ReadonlySet<string>,
+    readonly parameterAllowedValues: ReadonlyMap<string, readonly unknown[]> = new Map(),
+    readonly mappings: Readonly<Record<string, unknown>> = {},
   ) {
     for (const resource of resources.values()) {
       const sameType = this.resourcesByType.get(resource.type) ?? [];

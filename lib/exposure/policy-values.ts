@@ -22,8 +22,12 @@ export interface RenderedValue {
 
 /** What the template around a policy tells us about its intrinsics. */
 export interface TemplateContext {
-  /** Names of the template's `Parameters`: a `Ref` to one of them is not a fixed value. */
+  /** Names of the template's `Parameters`: a `Ref` to one of them is not a fixed value... */
   readonly parameterNames: ReadonlySet<string>;
+  /** ...unless its `AllowedValues` are all fixed: then whichever is chosen, the value is fixed. */
+  readonly parameterAllowedValues?: ReadonlyMap<string, readonly unknown[]>;
+  /** The template's `Mappings`, so `Fn::FindInMap` can be read. */
+  readonly mappings?: Readonly<Record<string, unknown>>;
 }
 
 /** The context of a policy fetched live: there are no intrinsics, so no parameters. */
@@ -78,6 +82,8 @@ function renderSegments(value: unknown, context: TemplateContext, depth: number)
       return renderSelect(argument, context, depth);
     case 'Fn::If':
       return renderIf(argument, context, depth);
+    case 'Fn::FindInMap':
+      return renderFindInMap(argument, context, depth);
     case 'Fn::ImportValue':
       return unknownToken('ImportValue', 'an imported value could hold a wildcard at deploy time');
     default:
@@ -94,6 +100,12 @@ function describeType(value: unknown): string {
 function renderRef(target: unknown, context: TemplateContext): ValueSegment[] {
   if (typeof target !== 'string') return unknownToken('Ref', 'Ref names no string');
   if (context.parameterNames.has(target)) {
+    const allowedValues = context.parameterAllowedValues?.get(target);
+    const allFixed =
+      allowedValues !== undefined &&
+      allowedValues.length > 0 &&
+      allowedValues.every((allowed) => isFixedValue(renderValue(allowed, LIVE_POLICY_CONTEXT)));
+    if (allFixed) return [{ kind: 'token', label: target, fixed: true }];
     return unknownToken(target, `template parameter '${target}' could be '*' at deploy time`);
   }
   // Pseudo parameters (AWS::AccountId, AWS::Partition, ...) and resource identifiers contain no wildcard.
@@ -160,6 +172,37 @@ function renderSelect(argument: unknown, context: TemplateContext, depth: number
     return renderSegments(list[position], context, depth + 1);
   }
   return unknownToken('Select', 'Fn::Select picks from a list computed at deploy time');
+}
+
+/**
+ * `Fn::FindInMap` reads the template's `Mappings`. A key known only at deploy time (`Ref: AWS::Region`) may
+ * pick any entry at that level, so the value is fixed only when every entry it could pick is.
+ */
+function renderFindInMap(argument: unknown, context: TemplateContext, depth: number): ValueSegment[] {
+  if (!Array.isArray(argument) || argument.length < 3)
+    return unknownToken('FindInMap', 'Fn::FindInMap is malformed');
+  let candidates: unknown[] = [context.mappings ?? {}];
+  for (const key of argument.slice(0, 3)) {
+    const next: unknown[] = [];
+    for (const candidate of candidates) {
+      if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) continue;
+      const entries = candidate as Record<string, unknown>;
+      if (typeof key === 'string') {
+        if (key in entries) next.push(entries[key]);
+      } else {
+        next.push(...Object.values(entries));
+      }
+    }
+    candidates = next;
+  }
+  if (candidates.length === 0)
+    return unknownToken('FindInMap', 'Fn::FindInMap names no entry of the template Mappings');
+  if (candidates.length === 1) return renderSegments(candidates[0], context, depth + 1);
+  const unfixed = candidates
+    .map((candidate) => renderValue(candidate, context, depth + 1))
+    .find((value) => !isFixedValue(value));
+  if (unfixed !== undefined) return unknownToken('FindInMap', `Fn::FindInMap may pick '${unfixed.display}'`);
+  return [{ kind: 'token', label: `FindInMap ${String(argument[0])}`, fixed: true }];
 }
 
 function renderIf(argument: unknown, context: TemplateContext, depth: number): ValueSegment[] {

@@ -316,3 +316,46 @@ describe('judgePolicy: CloudFormation intrinsics', () => {
     expect(isPublic(policyOf(allow({ Principal: { AWS: value } })))).toBe(true);
   });
 });
+
+describe('judgePolicy: template parameters and mappings', () => {
+  const statementWith = (principal: unknown) => ({ Statement: [allow({ Principal: { AWS: principal } })] });
+
+  test('a parameter whose AllowedValues are all fixed is fixed', () => {
+    const context = {
+      parameterNames: new Set(['Reader']),
+      parameterAllowedValues: new Map([['Reader', ['111122223333', '444455556666']]]),
+    };
+    expect(judgePolicy(statementWith({ Ref: 'Reader' }), { context }).isPublic).toBe(false);
+  });
+
+  test('a parameter that allows "*" among its values is not fixed', () => {
+    const context = {
+      parameterNames: new Set(['Reader']),
+      parameterAllowedValues: new Map([['Reader', ['111122223333', '*']]]),
+    };
+    expect(judgePolicy(statementWith({ Ref: 'Reader' }), { context }).isPublic).toBe(true);
+  });
+
+  const mappings = {
+    Accounts: {
+      'us-east-1': { Reader: '111122223333', Anyone: '*' },
+      'eu-west-1': { Reader: '444455556666', Anyone: '*' },
+    },
+  };
+  const context = { parameterNames: new Set<string>(), mappings };
+
+  test('Fn::FindInMap with a deploy-time key is fixed when every entry it could pick is', () => {
+    const principal = { 'Fn::FindInMap': ['Accounts', { Ref: 'AWS::Region' }, 'Reader'] };
+    expect(judgePolicy(statementWith(principal), { context }).isPublic).toBe(false);
+  });
+
+  test('Fn::FindInMap that could pick "*" is not fixed', () => {
+    const principal = { 'Fn::FindInMap': ['Accounts', { Ref: 'AWS::Region' }, 'Anyone'] };
+    expect(judgePolicy(statementWith(principal), { context }).isPublic).toBe(true);
+  });
+
+  test('Fn::FindInMap of a missing entry cannot be shown to be fixed', () => {
+    const principal = { 'Fn::FindInMap': ['Nowhere', 'us-east-1', 'Reader'] };
+    expect(judgePolicy(statementWith(principal), { context }).isPublic).toBe(true);
+  });
+});

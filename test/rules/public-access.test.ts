@@ -1,4 +1,4 @@
-import { App, CfnParameter, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnMapping, CfnParameter, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -290,6 +290,29 @@ describe('RegistryGuard-KMSPublicKeyPolicy', () => {
       }),
     );
     new kms.Key(stack, 'Plain');
+    expect(violationsOf(app)).toEqual([]);
+  });
+});
+
+describe('template context inside the pack', () => {
+  test('a principal read from CfnMapping and a parameter with fixed AllowedValues are fixed', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const accounts = new CfnMapping(stack, 'Accounts', {
+      mapping: { 'us-east-1': { Reader: '111122223333' }, 'eu-west-1': { Reader: '444455556666' } },
+    });
+    const partner = new CfnParameter(stack, 'Partner', { allowedValues: ['777788889999'] });
+    const bucket = closedBucket(stack, 'Roll');
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [
+          new iam.AccountPrincipal(accounts.findInMap(stack.region, 'Reader')),
+          new iam.AccountPrincipal(partner.valueAsString),
+        ],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
     expect(violationsOf(app)).toEqual([]);
   });
 });
