@@ -1,6 +1,7 @@
 import { KMSPublicKeyPolicy } from './kms-public-key-policy';
 import { RegistryGuardRule } from './rule';
 import { S3BlockPublicAccess } from './s3-block-public-access';
+import { S3DriftGuard } from './s3-drift-guard';
 import { S3PublicAccessPoint } from './s3-public-access-point';
 import { S3PublicAcl } from './s3-public-acl';
 import { S3PublicPolicy } from './s3-public-policy';
@@ -28,6 +29,7 @@ export const REGISTRY_GUARD_RULES: readonly RegistryGuardRule[] = [
   S3RegistryRetained,
   S3RegistryNoWebsite,
   S3RegistryNoWildcardCors,
+  S3DriftGuard,
 ];
 
 /** The rules that look at each resource type, so a resource is matched to its rules once. */

@@ -3,7 +3,7 @@
  * behind `registry-guard check`. Same rules, ids, levels and judgement as the nag pack.
  */
 import { REGISTRY_GUARD_RULES, rulesByResourceType } from './all-rules';
-import { RegistryGuardRule, RuleLevel, ruleId } from './rule';
+import { AppFacts, RegistryGuardRule, RuleLevel, ruleId } from './rule';
 import { fieldsOf, listOf, TemplateIndex, TemplateResource } from './template-model';
 
 /** One rule that one resource breaks. */
@@ -22,6 +22,16 @@ export interface Finding {
 export interface CheckTemplateOptions {
   /** @default every rule of the pack */
   readonly rules?: readonly RegistryGuardRule[];
+  /**
+   * Facts about the whole app the template belongs to (a cdk.out holds several templates).
+   * @default what this template alone shows
+   */
+  readonly app?: AppFacts;
+}
+
+/** What a set of templates shows about their app: a guard deployed by any of them guards them all. */
+export function appFactsOf(indexes: readonly TemplateIndex[]): AppFacts {
+  return { hasPublicAccessGuard: indexes.some((index) => index.deploysPublicAccessGuard) };
 }
 
 /** The outcome of one rule on one resource. */
@@ -39,7 +49,8 @@ export interface RuleEvaluation {
  * included, for reports that list every check (JUnit).
  */
 export function evaluateTemplate(template: unknown, options: CheckTemplateOptions = {}): RuleEvaluation[] {
-  const index = TemplateIndex.fromTemplate(template);
+  const index = template instanceof TemplateIndex ? template : TemplateIndex.fromTemplate(template);
+  const app = options.app ?? appFactsOf([index]);
   const byType = options.rules === undefined ? DEFAULT_RULES_BY_TYPE : rulesByResourceType(options.rules);
   const evaluations: RuleEvaluation[] = [];
   for (const resource of index.resources.values()) {
@@ -48,7 +59,7 @@ export function evaluateTemplate(template: unknown, options: CheckTemplateOption
     const acknowledgedIds = acknowledgedRuleIds(resource);
     for (const rule of rules) {
       const acknowledged = acknowledgedIds.has(ruleId(rule));
-      const problems = acknowledged ? [] : runRule(rule, resource, index);
+      const problems = acknowledged ? [] : runRule(rule, resource, index, app);
       evaluations.push({ rule, resource, problems, acknowledged });
     }
   }
@@ -68,7 +79,7 @@ export function findingOf(evaluation: RuleEvaluation): Finding | undefined {
 }
 
 /**
- * Checks one template. Rules acknowledged in a resource's `Metadata.cdk_nag.rules_to_suppress` (written by
+ * Checks one template (a parsed template, or a {@link TemplateIndex} already built from one). Rules acknowledged in a resource's `Metadata.cdk_nag.rules_to_suppress` (written by
  * cdk-nag 3 with `writeSuppressionsToCloudFormation: true`, or by hand) are not reported for that resource.
  *
  * @example
@@ -84,9 +95,14 @@ export function checkTemplate(template: unknown, options: CheckTemplateOptions =
 const DEFAULT_RULES_BY_TYPE = rulesByResourceType(REGISTRY_GUARD_RULES);
 
 /** A rule that throws on a malformed resource reports that as a finding: never a crash, never a pass. */
-export function runRule(rule: RegistryGuardRule, resource: TemplateResource, index: TemplateIndex): string[] {
+export function runRule(
+  rule: RegistryGuardRule,
+  resource: TemplateResource,
+  index: TemplateIndex,
+  app: AppFacts,
+): string[] {
   try {
-    return rule.check(resource, index);
+    return rule.check(resource, index, app);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return [`the rule could not read this resource (${reason}), so it cannot be shown to comply`];

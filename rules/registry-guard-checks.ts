@@ -5,7 +5,8 @@ import { CfnMapping, CfnParameter, CfnResource, PolicyValidationPluginReport, St
 import { NagMessageLevel, NagPack, NagPackProps, NagRuleCompliance } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { REGISTRY_GUARD_RULES, rulesByResourceType } from './all-rules';
-import { PACK_NAME } from './rule';
+import { AppFacts, PACK_NAME } from './rule';
+import { GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE } from '../lib/classification';
 import { runRule } from './check-template';
 import { TemplateIndex } from './template-model';
 
@@ -32,6 +33,7 @@ export class RegistryGuardChecks extends NagPack {
   readonly name = 'RegistryGuardChecks';
   private readonly rulesByType = rulesByResourceType(REGISTRY_GUARD_RULES);
   private readonly stackIndexes = new Map<Stack, TemplateIndex>();
+  private appFacts: AppFacts = { hasPublicAccessGuard: false };
 
   constructor(scope?: IConstruct, props?: RegistryGuardChecksProps) {
     super(scope, props);
@@ -41,6 +43,7 @@ export class RegistryGuardChecks extends NagPack {
   override validateScope(scope: IConstruct): PolicyValidationPluginReport {
     // Indexes describe one synthesis: never reuse them across validations.
     this.stackIndexes.clear();
+    this.appFacts = factsOfTree(scope);
     try {
       return super.validateScope(scope);
     } finally {
@@ -63,7 +66,7 @@ export class RegistryGuardChecks extends NagPack {
         level: rule.level === 'error' ? NagMessageLevel.ERROR : NagMessageLevel.WARN,
         node,
         rule: () =>
-          runRule(rule, resource, index).length > 0
+          runRule(rule, resource, index, this.appFacts).length > 0
             ? NagRuleCompliance.NON_COMPLIANT
             : NagRuleCompliance.COMPLIANT,
       });
@@ -78,6 +81,19 @@ export class RegistryGuardChecks extends NagPack {
     }
     return index;
   }
+}
+
+/** What the whole construct tree shows, gathered in one walk before any rule runs. */
+function factsOfTree(scope: IConstruct): AppFacts {
+  const hasPublicAccessGuard = scope.node
+    .findAll()
+    .some(
+      (construct) =>
+        CfnResource.isCfnResource(construct) &&
+        construct.cfnResourceType === 'AWS::Config::ConfigRule' &&
+        construct.getMetadata(GUARD_MARKER_METADATA_KEY) === GUARD_MARKER_METADATA_VALUE,
+    );
+  return { hasPublicAccessGuard };
 }
 
 /** The stack's resources, parameters and mappings as they will appear in its template, overrides included. */

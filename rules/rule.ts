@@ -10,6 +10,12 @@ export type RuleLevel = 'error' | 'warning';
 /** Every rule id starts with this, followed by a dash and the rule's name. */
 export const PACK_NAME = 'RegistryGuard';
 
+/** Facts about the whole app (or every template of one CLI run), gathered once before rules run. */
+export interface AppFacts {
+  /** Some stack of the app deploys a PublicAccessGuard (its marked Config rule). */
+  readonly hasPublicAccessGuard: boolean;
+}
+
 /** A rule of the RegistryGuard pack. */
 export interface RegistryGuardRule {
   /** The name after `RegistryGuard-`: stable, users acknowledge by it. */
@@ -25,7 +31,7 @@ export interface RegistryGuardRule {
    * The problems found on one resource, each a sentence naming what to fix; empty when it complies.
    * Only called for resources of `resourceTypes`.
    */
-  check(resource: TemplateResource, index: TemplateIndex): string[];
+  check(resource: TemplateResource, index: TemplateIndex, app: AppFacts): string[];
 }
 
 /** The full id users see and acknowledge: `RegistryGuard-S3PublicPolicy`. */

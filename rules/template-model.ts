@@ -3,7 +3,12 @@
  * rules need (which policy belongs to which bucket, which key encrypts it) computed once per template,
  * so every rule answers in constant time per resource and checking stays linear in the template's size.
  */
-import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from '../lib/classification';
+import {
+  GUARD_MARKER_METADATA_KEY,
+  GUARD_MARKER_METADATA_VALUE,
+  REGISTRY_CLASSIFICATION_TAG_KEY,
+  REGISTRY_CLASSIFICATION_TAG_VALUE,
+} from '../lib/classification';
 import type { TemplateContext } from '../lib/exposure';
 
 /** One resource of a template. */
@@ -100,6 +105,13 @@ export class TemplateIndex implements TemplateContext {
       const bucketId = this.bucketLogicalId(autoDelete.properties.BucketName);
       if (bucketId !== undefined) this.autoDeletedBuckets.add(bucketId);
     }
+  }
+
+  /** Whether this template deploys a PublicAccessGuard: its Config rule carries the guard's marker. */
+  get deploysPublicAccessGuard(): boolean {
+    return this.ofType('AWS::Config::ConfigRule').some(
+      (rule) => rule.metadata[GUARD_MARKER_METADATA_KEY] === GUARD_MARKER_METADATA_VALUE,
+    );
   }
 
   /** Every resource of one type. */

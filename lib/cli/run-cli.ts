@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { REGISTRY_GUARD_RULES } from '../../rules/all-rules';
-import { evaluateTemplate, findingOf } from '../../rules/check-template';
+import { appFactsOf, evaluateTemplate, findingOf } from '../../rules/check-template';
+import { TemplateIndex } from '../../rules/template-model';
 import { CliInputError } from './input-error';
 import { loadTemplates } from './load-templates';
 import {
@@ -152,8 +153,12 @@ function parseCheckOptions(args: readonly string[]): CheckOptions | 'help' {
 export function check(options: Pick<CheckOptions, 'paths' | 'failOn'>, toolVersion: string): CheckReport {
   const templates: TemplateReport[] = [];
   const findings: ReportedFinding[] = [];
-  for (const loaded of loadTemplates(options.paths)) {
-    const evaluations = evaluateTemplate(loaded.template);
+  const loadedTemplates = loadTemplates(options.paths);
+  const indexes = loadedTemplates.map((loaded) => TemplateIndex.fromTemplate(loaded.template));
+  // The templates of one run are one app: a guard deployed by any of them counts for all.
+  const app = appFactsOf(indexes);
+  loadedTemplates.forEach((loaded, position) => {
+    const evaluations = evaluateTemplate(indexes[position], { app });
     templates.push({ path: loaded.path, text: loaded.text, evaluations });
     for (const evaluation of evaluations) {
       const finding = findingOf(evaluation);
@@ -167,7 +172,7 @@ export function check(options: Pick<CheckOptions, 'paths' | 'failOn'>, toolVersi
         });
       }
     }
-  }
+  });
   return { templates, findings, rules: REGISTRY_GUARD_RULES, failOn: options.failOn, toolVersion };
 }
 

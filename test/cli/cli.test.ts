@@ -94,7 +94,7 @@ describe('registry-guard check: report formats (golden)', () => {
 
   test('junit has one test case per resource and rule, and skips acknowledged ones', () => {
     const junit = cli('check', LEAKY, '--format', 'junit').stdout;
-    expect(junit.match(/<testcase /g)).toHaveLength(22);
+    expect(junit.match(/<testcase /g)).toHaveLength(24);
     expect(junit.match(/<failure /g)).toHaveLength(9);
     expect(junit).toContain('name="ArchiveBucket RegistryGuard-S3BlockPublicAccess"');
     expect(junit.match(/<skipped /g)).toHaveLength(1);
