@@ -10,14 +10,19 @@ import { Construct } from 'constructs';
 import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from './classification';
 import { judgeBlockPublicAccess, judgeCannedAcl } from './exposure';
 
-/** Object Lock for registries that must be immutable. */
+/**
+ * Object Lock for registries that must be immutable.
+ *
+ * @example
+ * const objectLock: RegistryObjectLock = { mode: 'COMPLIANCE', retention: Duration.days(3650) };
+ */
 export interface RegistryObjectLock {
   /**
    * `GOVERNANCE`: users with `s3:BypassGovernanceRetention` can still delete a locked version.
    * `COMPLIANCE`: nobody can, the root user included, until the retention ends.
    */
   readonly mode: 'GOVERNANCE' | 'COMPLIANCE';
-  /** How long each new object version is locked. At least one day. */
+  /** How long each new object version is locked: a whole number of days, at least one, under 100 years. */
   readonly retention: Duration;
 }
 
@@ -37,15 +42,17 @@ export interface SensitiveRegistryBucketProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Object Lock, for registries that must be immutable. Only settable when the bucket is created.
+   * Object Lock, for registries that must be immutable. Only settable when the bucket is created. A registry
+   * with Object Lock can only replicate to a registry that also has Object Lock.
    * @default no Object Lock (versioning still keeps every overwritten or deleted version)
    */
   readonly objectLock?: RegistryObjectLock;
 
   /**
-   * Where server access logs go. Must be an `s3.Bucket` defined in this app with all four Block Public
-   * Access settings on, no website hosting, no public ACL, and SSE-S3 encryption (S3 log delivery cannot
-   * write to an SSE-KMS bucket). Imported buckets are refused: their settings cannot be verified.
+   * Where server access logs go. Must be an `s3.Bucket` defined in this app, in the registry's account and
+   * Region, with all four Block Public Access settings on, no website hosting, no public ACL, no Object Lock
+   * and SSE-S3 encryption (S3 log delivery cannot write to an SSE-KMS bucket). Imported buckets are refused:
+   * their settings cannot be verified.
    * @default a dedicated log bucket, as locked down as the registry except for SSE-S3 encryption
    */
   readonly accessLogsBucket?: s3.IBucket;
@@ -65,27 +72,29 @@ export interface SensitiveRegistryBucketProps {
 
   /**
    * Network perimeter: deny every request that does not arrive through one of these VPC endpoints
-   * (`aws:SourceVpce`). AWS service principals are let through. This also blocks the console and any
-   * deployment role outside the VPC: plan access before turning it on.
+   * (`aws:SourceVpce`). AWS service principals are let through, but roles are not: the console, a
+   * deployment role outside the VPC and the role S3 Replication uses are all denied. Plan access first.
    * @default no network perimeter
    */
   readonly allowedVpcEndpointIds?: string[];
 
   /**
    * Incomplete multipart uploads are aborted after this long, so abandoned parts do not linger.
+   * A whole number of days, at least one.
    * @default Duration.days(7)
    */
   readonly abortIncompleteMultipartUploadAfter?: Duration;
 
   /**
-   * Noncurrent (overwritten or deleted) versions expire after this long.
+   * Noncurrent (overwritten or deleted) versions expire after this long. A whole number of days, at least one.
    * @default noncurrent versions are kept forever
    */
   readonly noncurrentVersionExpiration?: Duration;
 
   /**
    * Replicate every object to another registry bucket in the same account. The destination must itself be a
-   * `SensitiveRegistryBucket`, so the copy is as protected as the original.
+   * `SensitiveRegistryBucket`, so the copy is as protected as the original; replicas are encrypted with the
+   * destination's key. Delete markers are not replicated, so a delete in the source leaves the copy intact.
    * @default no replication
    */
   readonly replicationDestination?: SensitiveRegistryBucket;
@@ -97,9 +106,19 @@ export interface SensitiveRegistryBucketProps {
   readonly cors?: s3.CorsRule[];
 }
 
-/** A prop was refused because it would weaken the registry bucket. `prop` names it. */
+/**
+ * A prop was refused because it would weaken the registry bucket, or is not a prop at all. `prop` names it.
+ *
+ * @example
+ * try {
+ *   new SensitiveRegistryBucket(stack, 'Roll', untrustedProps);
+ * } catch (error) {
+ *   if (error instanceof SensitiveRegistryBucketPropError) console.error(error.prop, error.message);
+ * }
+ */
 export class SensitiveRegistryBucketPropError extends Error {
   constructor(
+    /** The refused prop, as the caller spelt it. */
     readonly prop: string,
     message: string,
   ) {
@@ -122,52 +141,87 @@ const SUPPORTED_PROPS: ReadonlySet<string> = new Set<keyof SensitiveRegistryBuck
   'cors',
 ]);
 
+/** Why a value is refused, and what to do instead. */
+interface Refusal {
+  readonly why: string;
+  readonly instead: string;
+}
+
+const WEBSITE_HOSTING: Refusal = {
+  why: 'website hosting serves objects publicly, over plain HTTP',
+  instead: 'never serve the registry; publish what may be public from a separate bucket',
+};
+
 /**
  * `s3.BucketProps` that a JavaScript caller or a `{ ...bucketProps }` spread could pass: each is accepted only
- * with the value the construct already enforces, and otherwise refused with the reason.
+ * with a value that changes nothing the construct enforces, and otherwise refused.
  */
-const WEAKENING_PROPS: Readonly<
-  Record<string, { readonly safe: (value: unknown) => boolean; readonly why: string }>
-> = {
-  publicReadAccess: { safe: (value) => value === false, why: 'would grant s3:GetObject to everyone' },
-  websiteIndexDocument: { safe: () => false, why: 'website hosting serves objects anonymously over HTTP' },
-  websiteErrorDocument: { safe: () => false, why: 'website hosting serves objects anonymously over HTTP' },
-  websiteRedirect: { safe: () => false, why: 'website hosting serves objects anonymously over HTTP' },
-  websiteRoutingRules: { safe: () => false, why: 'website hosting serves objects anonymously over HTTP' },
+const WEAKENING_PROPS: Readonly<Record<string, Refusal & { readonly safe: (value: unknown) => boolean }>> = {
+  publicReadAccess: {
+    safe: (value) => !value,
+    why: 'it grants s3:GetObject on every object to anyone on the internet',
+    instead: 'grant named principals access with grantRead()',
+  },
+  websiteIndexDocument: { safe: () => false, ...WEBSITE_HOSTING },
+  websiteErrorDocument: { safe: () => false, ...WEBSITE_HOSTING },
+  websiteRedirect: { safe: () => false, ...WEBSITE_HOSTING },
+  websiteRoutingRules: { safe: () => false, ...WEBSITE_HOSTING },
   accessControl: {
     safe: () => false,
-    why: 'ACLs are disabled (object ownership BucketOwnerEnforced); grant access with grantRead/grantWrite',
+    why: 'ACLs are disabled (object ownership BucketOwnerEnforced), and a canned ACL can make the bucket public',
+    instead: 'remove it and grant access with grantRead(), grantWrite() or grantReadWrite()',
   },
   blockPublicAccess: {
-    safe: (value) => value === s3.BlockPublicAccess.BLOCK_ALL,
-    why: 'all four Block Public Access settings stay on',
+    safe: isBlockAll,
+    why: 'all four Block Public Access settings stay on, or a policy or ACL could make the registry public',
+    instead: 'remove it: the bucket always uses BlockPublicAccess.BLOCK_ALL',
   },
   objectOwnership: {
     safe: (value) => value === s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    why: 'would re-enable ACLs, through which any writer can make an object public',
+    why: 'any other object ownership re-enables ACLs, through which a writer can make an object public',
+    instead: 'remove it: the bucket always uses BUCKET_OWNER_ENFORCED',
   },
   encryption: {
     safe: (value) => value === s3.BucketEncryption.KMS,
-    why: 'the registry is encrypted with a customer-managed KMS key; pass encryptionKey to choose it',
+    why: 'the registry is encrypted with SSE-KMS under a customer-managed key, which you can scope and revoke',
+    instead: 'remove it, and pass encryptionKey to choose the key',
   },
-  enforceSSL: { safe: (value) => value === true, why: 'would allow plain-HTTP requests' },
+  enforceSSL: {
+    safe: (value) => value === true,
+    why: 'it would allow requests over plain HTTP',
+    instead: 'remove it: the bucket policy always denies requests without TLS',
+  },
   minimumTLSVersion: {
     safe: (value) => typeof value === 'number' && value >= 1.2,
-    why: 'TLS below 1.2 is refused',
+    why: 'TLS versions below 1.2 have known weaknesses',
+    instead: 'remove it: the bucket policy always denies TLS below 1.2',
   },
-  versioned: { safe: (value) => value === true, why: 'without versioning an overwrite or delete is final' },
+  versioned: {
+    safe: (value) => value === true,
+    why: 'without versioning an overwrite or delete destroys the record for good',
+    instead: 'remove it, and set noncurrentVersionExpiration to bound what old versions cost',
+  },
   autoDeleteObjects: {
-    safe: (value) => value === false,
-    why: 'would empty the registry when its stack is deleted',
+    safe: (value) => !value,
+    why: 'it would empty the registry when its stack is deleted',
+    instead: 'remove it, and empty the bucket by hand under your retention rules',
   },
   removalPolicy: {
     safe: (value) => value === RemovalPolicy.RETAIN,
-    why: 'the registry and its key are retained when the stack is deleted',
+    why: 'deleting or replacing the stack must never delete the registry or its key',
+    instead:
+      'remove it (the bucket and key are always retained), and delete them by hand when the law allows',
   },
-  serverAccessLogsBucket: {
-    safe: () => false,
-    why: 'use accessLogsBucket, which is verified to be locked down',
-  },
+};
+
+/** `s3.BucketProps` whose job a differently named SensitiveRegistryBucket prop does. */
+const PROPS_WITH_ANOTHER_NAME: Readonly<Record<string, string>> = {
+  serverAccessLogsBucket: 'accessLogsBucket, which is verified to be locked down',
+  serverAccessLogsPrefix: 'accessLogsPrefix',
+  objectLockEnabled: 'objectLock',
+  objectLockDefaultRetention: 'objectLock',
+  replicationRules: 'replicationDestination',
+  lifecycleRules: 'abortIncompleteMultipartUploadAfter and noncurrentVersionExpiration',
 };
 
 /** S3 actions of a grant, by the resource they apply to. */
@@ -181,25 +235,39 @@ const READ_ACTIONS: RegistryActions = {
   objects: ['s3:GetObject', 's3:GetObjectVersion'],
 };
 
+// s3:DeleteObjectVersion is left out on purpose: a writer must not be able to destroy the versions that
+// make a mistaken overwrite or delete recoverable.
 const WRITE_ACTIONS: RegistryActions = {
   bucket: ['s3:ListBucketMultipartUploads'],
   objects: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject'],
 };
 
+// kms:Decrypt on write: a multipart upload reads back the data key of its own parts.
+const READ_KMS_ACTIONS = ['kms:Decrypt'];
+const WRITE_KMS_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
+
+const DEFAULT_ACCESS_LOGS_PREFIX = 'registry-access-logs/';
+const DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_AFTER = Duration.days(7);
+const MAX_OBJECT_LOCK_DAYS = 365 * 100;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
-const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
+const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]+$/;
 
 /**
  * An S3 bucket for a sensitive registry: SSE-KMS with a customer-managed key, Block Public Access all on,
  * ACLs disabled, TLS 1.2 only, versioned, access-logged to a locked-down bucket, retained on delete,
- * tagged `registry-guard:classification=sensitive-registry`.
+ * tagged `registry-guard:classification=sensitive-registry`. Props that would weaken it are refused with a
+ * {@link SensitiveRegistryBucketPropError}.
  *
  * @example
+ * import { Duration } from 'aws-cdk-lib';
+ * import { SensitiveRegistryBucket } from 'registry-guard';
+ *
  * const roll = new SensitiveRegistryBucket(this, 'ElectoralRoll', {
  *   allowedOrganizationId: 'o-a1b2c3d4e5',
  *   noncurrentVersionExpiration: Duration.days(365),
+ *   objectLock: { mode: 'GOVERNANCE', retention: Duration.days(30) },
  * });
- * roll.grantRead(auditorRole);
+ * roll.grantRead(auditorRole); // s3 reads and kms:Decrypt on the roll's key, nothing more
  */
 export class SensitiveRegistryBucket extends Construct {
   /** The registry bucket. */
@@ -211,12 +279,15 @@ export class SensitiveRegistryBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SensitiveRegistryBucketProps = {}) {
     super(scope, id);
-    validateProps(this, props);
+    // JavaScript callers can pass null where TypeScript callers cannot.
+    const checkedProps = props ?? {};
+    validateProps(this, checkedProps);
 
-    this.encryptionKey = props.encryptionKey ?? this.renderKey();
-    this.accessLogsBucket = props.accessLogsBucket ?? this.renderAccessLogsBucket();
+    this.encryptionKey = checkedProps.encryptionKey ?? this.renderKey();
+    this.accessLogsBucket = checkedProps.accessLogsBucket ?? this.renderAccessLogsBucket();
+    const replicationRole = this.renderReplicationRole(checkedProps.replicationDestination);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      bucketName: props.bucketName,
+      bucketName: checkedProps.bucketName,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
@@ -225,38 +296,53 @@ export class SensitiveRegistryBucket extends Construct {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       versioned: true,
-      objectLockEnabled: props.objectLock !== undefined ? true : undefined,
-      objectLockDefaultRetention: renderObjectLockRetention(props.objectLock),
-      lifecycleRules: [renderLifecycleRule(props)],
-      cors: props.cors,
-      replicationRules: renderReplicationRules(props.replicationDestination),
+      objectLockEnabled: checkedProps.objectLock !== undefined ? true : undefined,
+      objectLockDefaultRetention: renderObjectLockRetention(checkedProps.objectLock),
+      lifecycleRules: [renderLifecycleRule(checkedProps)],
+      cors: checkedProps.cors,
+      replicationRole,
+      replicationRules: renderReplicationRules(checkedProps.replicationDestination),
       removalPolicy: RemovalPolicy.RETAIN,
       autoDeleteObjects: false,
     });
     Tags.of(this.bucket).add(REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE);
-    this.enableAccessLogging(props.accessLogsPrefix ?? 'registry-access-logs/');
+    this.enableAccessLogging(checkedProps.accessLogsPrefix ?? DEFAULT_ACCESS_LOGS_PREFIX);
     this.addEncryptionDenies();
-    this.addPerimeterDenies(props);
+    this.addPerimeterDenies(checkedProps);
+    if (replicationRole !== undefined && checkedProps.replicationDestination !== undefined) {
+      this.grantReplication(replicationRole, checkedProps.replicationDestination, checkedProps.objectLock);
+    }
   }
 
   /**
    * Lets the grantee list the registry and read its objects (current and earlier versions), and decrypt them
    * with the registry's key. No ACL, policy or configuration reads: `s3:GetBucket*` and `s3:List*` are not granted.
+   *
+   * @example
+   * registry.grantRead(auditorRole);
    */
   grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grantActions(grantee, READ_ACTIONS, ['kms:Decrypt']);
+    return this.grantActions(grantee, READ_ACTIONS, READ_KMS_ACTIONS);
   }
 
   /**
    * Lets the grantee upload (multipart included) and delete objects, encrypting with the registry's key.
-   * Deleting leaves the earlier version in place: versioning is always on.
+   * Deleting leaves the earlier version in place: versioning is always on, and `s3:DeleteObjectVersion` is
+   * not granted.
+   *
+   * @example
+   * registry.grantWrite(ingestFunction);
    */
   grantWrite(grantee: iam.IGrantable): iam.Grant {
-    // Multipart uploads need kms:Decrypt to read back the data key of their own parts.
-    return this.grantActions(grantee, WRITE_ACTIONS, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    return this.grantActions(grantee, WRITE_ACTIONS, WRITE_KMS_ACTIONS);
   }
 
-  /** {@link grantRead} and {@link grantWrite} together. */
+  /**
+   * {@link grantRead} and {@link grantWrite} together.
+   *
+   * @example
+   * registry.grantReadWrite(registrarRole);
+   */
   grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     return this.grantActions(
       grantee,
@@ -264,10 +350,15 @@ export class SensitiveRegistryBucket extends Construct {
         bucket: [...READ_ACTIONS.bucket, ...WRITE_ACTIONS.bucket],
         objects: [...READ_ACTIONS.objects, ...WRITE_ACTIONS.objects],
       },
-      ['kms:GenerateDataKey', 'kms:Decrypt'],
+      [...new Set([...READ_KMS_ACTIONS, ...WRITE_KMS_ACTIONS])],
     );
   }
 
+  /**
+   * Explicit actions rather than `s3.Bucket`'s own grants: those add `s3:GetBucket*`, `s3:List*`,
+   * `s3:DeleteObject*` (permanent version deletion) and Object Lock retention changes, more than a
+   * registry's readers and writers need.
+   */
   private grantActions(grantee: iam.IGrantable, s3Actions: RegistryActions, kmsActions: string[]): iam.Grant {
     const bucketGrant = iam.Grant.addToPrincipalOrResource({
       grantee,
@@ -294,14 +385,17 @@ export class SensitiveRegistryBucket extends Construct {
 
   private renderAccessLogsBucket(): s3.Bucket {
     const logs = new s3.Bucket(this, 'AccessLogs', {
-      // S3 server access log delivery cannot write to a bucket whose default encryption is SSE-KMS.
+      // S3 server access log delivery does not support target buckets whose default encryption is SSE-KMS,
+      // so the log bucket uses SSE-S3.
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       versioned: true,
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+      lifecycleRules: [
+        { abortIncompleteMultipartUploadAfter: DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_AFTER },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
       autoDeleteObjects: false,
     });
@@ -313,6 +407,53 @@ export class SensitiveRegistryBucket extends Construct {
   }
 
   /**
+   * A role of our own rather than the one `s3.Bucket` creates: without a feature flag that one is named
+   * `CDKReplicationRole`, so two replicating registries in one account would collide, and its policy grants
+   * more (`s3:ReplicateDelete`, `s3:ObjectOwnerOverrideToBucketOwner`) than this replication needs.
+   */
+  private renderReplicationRole(destination: SensitiveRegistryBucket | undefined): iam.Role | undefined {
+    if (destination === undefined) return undefined;
+    return new iam.Role(this, 'ReplicationRole', {
+      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+      description: `Replicates the sensitive registry ${this.node.path} to ${destination.node.path}`,
+    });
+  }
+
+  private grantReplication(
+    role: iam.Role,
+    destination: SensitiveRegistryBucket,
+    objectLock: RegistryObjectLock | undefined,
+  ): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          's3:GetObjectVersionForReplication',
+          's3:GetObjectVersionAcl',
+          's3:GetObjectVersionTagging',
+          // Locked versions carry their retention and legal hold to the replica.
+          ...(objectLock !== undefined ? ['s3:GetObjectRetention', 's3:GetObjectLegalHold'] : []),
+        ],
+        resources: [this.bucket.arnForObjects('*')],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // No s3:ReplicateDelete: delete markers are not replicated.
+        actions: ['s3:ReplicateObject', 's3:ReplicateTags'],
+        resources: [destination.bucket.arnForObjects('*')],
+      }),
+    );
+    this.encryptionKey.grant(role, 'kms:Decrypt');
+    destination.encryptionKey.grant(role, 'kms:Encrypt');
+  }
+
+  /**
    * Server access logging delivered by bucket policy, never by ACL: CDK's own wiring falls back to the
    * LogDeliveryWrite ACL when a feature flag is off in the log bucket's scope, and ACLs stay disabled here.
    */
@@ -321,18 +462,28 @@ export class SensitiveRegistryBucket extends Construct {
       destinationBucketName: this.accessLogsBucket.bucketName,
       logFilePrefix: prefix,
     };
+    const logsStack = Stack.of(this.accessLogsBucket);
+    // Naming this bucket's ARN from a log bucket in another stack would make the two stacks depend on each
+    // other; the account condition still keeps other accounts' buckets out.
+    const sourceArn =
+      logsStack === Stack.of(this) ? { ArnLike: { 'aws:SourceArn': this.bucket.bucketArn } } : {};
     this.accessLogsBucket.addToResourcePolicy(
       new iam.PolicyStatement({
         effect: iam.Effect.ALLOW,
         principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
         actions: ['s3:PutObject'],
         resources: [this.accessLogsBucket.arnForObjects(`${prefix}*`)],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': this.bucket.bucketArn },
-          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-        },
+        conditions: { ...sourceArn, StringEquals: { 'aws:SourceAccount': logsStack.account } },
       }),
     );
+    // The log bucket could still be opened after this construct checked it; check again at synthesis.
+    const logs = this.accessLogsBucket as s3.Bucket;
+    this.node.addValidation({
+      validate: () =>
+        logBucketProblems(this, logs).map(
+          (problem) => `SensitiveRegistryBucket ${this.node.path}: accessLogsBucket: ${problem}`,
+        ),
+    });
   }
 
   private addEncryptionDenies(): void {
@@ -344,6 +495,7 @@ export class SensitiveRegistryBucket extends Construct {
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:PutObject'],
         resources: [objects],
+        // IfExists: an upload without the header gets the bucket's default, SSE-KMS with this key.
         conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
       }),
     );
@@ -365,6 +517,7 @@ export class SensitiveRegistryBucket extends Construct {
 
   private addPerimeterDenies(props: SensitiveRegistryBucketProps): void {
     const resources = [this.bucket.bucketArn, this.bucket.arnForObjects('*')];
+    // AWS services acting as themselves (log delivery, CloudTrail) carry no organization or endpoint.
     const unlessAwsService = { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } };
     if (props.allowedOrganizationId !== undefined) {
       this.bucket.addToResourcePolicy(
@@ -411,7 +564,8 @@ function renderObjectLockRetention(
 function renderLifecycleRule(props: SensitiveRegistryBucketProps): s3.LifecycleRule {
   return {
     id: 'registry-guard-housekeeping',
-    abortIncompleteMultipartUploadAfter: props.abortIncompleteMultipartUploadAfter ?? Duration.days(7),
+    abortIncompleteMultipartUploadAfter:
+      props.abortIncompleteMultipartUploadAfter ?? DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_AFTER,
     noncurrentVersionExpiration: props.noncurrentVersionExpiration,
   };
 }
@@ -431,10 +585,10 @@ function renderReplicationRules(
   ];
 }
 
-function refuse(scope: Construct, prop: string, why: string): never {
+function refuse(scope: Construct, prop: string, refusal: Refusal): never {
   throw new SensitiveRegistryBucketPropError(
     prop,
-    `SensitiveRegistryBucket ${scope.node.path}: ${prop} is refused: ${why}.`,
+    `SensitiveRegistryBucket ${scope.node.path}: ${prop} is refused: ${refusal.why}. Instead, ${refusal.instead}.`,
   );
 }
 
@@ -442,21 +596,35 @@ function validateProps(scope: Construct, props: SensitiveRegistryBucketProps): v
   for (const [prop, value] of Object.entries(props as Record<string, unknown>)) {
     if (value === undefined || SUPPORTED_PROPS.has(prop)) continue;
     const weakening = WEAKENING_PROPS[prop];
-    if (weakening === undefined) {
-      refuse(
-        scope,
-        prop,
-        `it is not a SensitiveRegistryBucket prop (supported: ${[...SUPPORTED_PROPS].join(', ')})`,
-      );
+    if (weakening !== undefined) {
+      if (!weakening.safe(value)) refuse(scope, prop, weakening);
+      continue;
     }
-    if (!weakening.safe(value)) refuse(scope, prop, weakening.why);
+    refuse(scope, prop, {
+      why: 'it is not a SensitiveRegistryBucket prop, and an ignored prop would silently fall back to a default',
+      instead:
+        prop in PROPS_WITH_ANOTHER_NAME
+          ? `use ${PROPS_WITH_ANOTHER_NAME[prop]}`
+          : `check the spelling against the supported props: ${[...SUPPORTED_PROPS].join(', ')}`,
+    });
   }
   validateEncryptionKey(scope, props.encryptionKey);
   validateObjectLock(scope, props.objectLock);
+  validateLifecycle(scope, props);
   validateAccessLogsBucket(scope, props.accessLogsBucket);
   validatePerimeter(scope, props);
-  validateReplication(scope, props.replicationDestination);
+  validateReplication(scope, props.replicationDestination, props.objectLock);
   validateCors(scope, props.cors);
+}
+
+function isBlockAll(value: unknown): boolean {
+  if (!(value instanceof s3.BlockPublicAccess)) return false;
+  return (
+    value.blockPublicAcls === true &&
+    value.ignorePublicAcls === true &&
+    value.blockPublicPolicy === true &&
+    value.restrictPublicBuckets === true
+  );
 }
 
 function validateEncryptionKey(scope: Construct, key: kms.IKey | undefined): void {
@@ -467,60 +635,107 @@ function validateEncryptionKey(scope: Construct, key: kms.IKey | undefined): voi
     (typeof aliasName === 'string' && aliasName.startsWith('alias/aws/')) ||
     keyArn.includes('alias/aws/')
   ) {
-    refuse(
-      scope,
-      'encryptionKey',
-      'AWS-managed keys cannot be scoped, audited or revoked by you; pass a customer-managed key',
-    );
+    refuse(scope, 'encryptionKey', {
+      why: 'AWS-managed keys (alias/aws/...) cannot be scoped, audited or revoked by you',
+      instead: 'pass a customer-managed kms.Key, or omit encryptionKey to have one created',
+    });
   }
 }
 
 function validateObjectLock(scope: Construct, objectLock: RegistryObjectLock | undefined): void {
   if (objectLock === undefined) return;
   if (objectLock.mode !== 'GOVERNANCE' && objectLock.mode !== 'COMPLIANCE') {
-    refuse(
-      scope,
-      'objectLock',
-      `mode must be 'GOVERNANCE' or 'COMPLIANCE', not '${String(objectLock.mode)}'`,
-    );
+    refuse(scope, 'objectLock', {
+      why: `mode '${String(objectLock.mode)}' does not exist`,
+      instead: "use mode 'GOVERNANCE' or 'COMPLIANCE'",
+    });
   }
-  if (!Token.isUnresolved(objectLock.retention) && objectLock.retention.toDays({ integral: false }) < 1) {
-    refuse(scope, 'objectLock', 'retention must be at least one day');
+  const problem = wholeDaysProblem(objectLock.retention, MAX_OBJECT_LOCK_DAYS);
+  if (problem !== undefined) {
+    refuse(scope, 'objectLock', {
+      why: `retention ${problem}`,
+      instead: 'give a retention of whole days, at least Duration.days(1)',
+    });
   }
+}
+
+function validateLifecycle(scope: Construct, props: SensitiveRegistryBucketProps): void {
+  for (const prop of ['abortIncompleteMultipartUploadAfter', 'noncurrentVersionExpiration'] as const) {
+    const problem = wholeDaysProblem(props[prop]);
+    if (problem !== undefined) {
+      refuse(scope, prop, {
+        why: `S3 lifecycle rules count in whole days, and ${problem}`,
+        instead: 'give whole days, at least Duration.days(1)',
+      });
+    }
+  }
+}
+
+/** Why a duration is not a whole number of days within [1, maxDays], or undefined when it is (or is a token). */
+function wholeDaysProblem(duration: Duration | undefined, maxDays?: number): string | undefined {
+  if (duration === undefined || duration.isUnresolved()) return undefined;
+  const days = duration.toDays({ integral: false });
+  if (days < 1) return `${duration.toHumanString()} is under one day`;
+  if (!Number.isInteger(days)) return `${duration.toHumanString()} is not a whole number of days`;
+  if (maxDays !== undefined && days > maxDays) return `${duration.toHumanString()} is over ${maxDays} days`;
+  return undefined;
 }
 
 function validateAccessLogsBucket(scope: Construct, logs: s3.IBucket | undefined): void {
   if (logs === undefined) return;
   if (!(logs instanceof s3.Bucket)) {
-    refuse(
-      scope,
-      'accessLogsBucket',
-      'an imported bucket cannot be verified to be locked down; pass an s3.Bucket defined in this app',
-    );
+    refuse(scope, 'accessLogsBucket', {
+      why: 'an imported bucket cannot be verified to be locked down',
+      instead: 'pass an s3.Bucket defined in this app, or omit accessLogsBucket to have one created',
+    });
   }
-  const stack = Stack.of(logs);
+  const [problem] = logBucketProblems(scope, logs);
+  if (problem !== undefined) {
+    refuse(scope, 'accessLogsBucket', {
+      why: problem,
+      instead: 'lock the log bucket down, or omit accessLogsBucket to have one created',
+    });
+  }
+}
+
+/** What keeps a log bucket from being verifiably locked down, or from receiving S3 server access logs. */
+function logBucketProblems(registry: Construct, logs: s3.Bucket): string[] {
+  const logsStack = Stack.of(logs);
   const cfn = logs.node.defaultChild as s3.CfnBucket;
-  const offSettings = judgeBlockPublicAccess(stack.resolve(cfn.publicAccessBlockConfiguration)).settingsOff;
+  const problems: string[] = [];
+  const offSettings = judgeBlockPublicAccess(
+    logsStack.resolve(cfn.publicAccessBlockConfiguration),
+  ).settingsOff;
   if (offSettings.length > 0) {
-    refuse(
-      scope,
-      'accessLogsBucket',
+    problems.push(
       `the log bucket must have all four Block Public Access settings on (off: ${offSettings.join(', ')})`,
     );
   }
-  if (cfn.websiteConfiguration !== undefined)
-    refuse(scope, 'accessLogsBucket', 'the log bucket hosts a website');
-  const accessControl = stack.resolve(cfn.accessControl);
-  if (typeof accessControl === 'string' && judgeCannedAcl(accessControl).isPublic) {
-    refuse(scope, 'accessLogsBucket', `the log bucket has the public ACL ${accessControl}`);
+  if (cfn.websiteConfiguration !== undefined) problems.push('the log bucket hosts a website');
+  const accessControl = logsStack.resolve(cfn.accessControl);
+  if (accessControl !== undefined && typeof accessControl !== 'string') {
+    problems.push('the log bucket has an ACL that cannot be verified before deployment');
+  } else if (typeof accessControl === 'string' && judgeCannedAcl(accessControl).isPublic) {
+    problems.push(`the log bucket has the public ACL ${accessControl}`);
   }
-  if (JSON.stringify(stack.resolve(cfn.bucketEncryption) ?? {}).includes('aws:kms')) {
-    refuse(
-      scope,
-      'accessLogsBucket',
-      'S3 server access logging cannot deliver to a bucket encrypted with SSE-KMS; use SSE-S3',
-    );
+  if (JSON.stringify(logsStack.resolve(cfn.bucketEncryption) ?? {}).includes('aws:kms')) {
+    problems.push('S3 server access logging cannot deliver to a bucket encrypted with SSE-KMS; use SSE-S3');
   }
+  if (cfn.objectLockEnabled !== undefined && logsStack.resolve(cfn.objectLockEnabled) !== false) {
+    problems.push('S3 server access logging cannot deliver to a bucket with Object Lock');
+  }
+  const registryStack = Stack.of(registry);
+  if (
+    differsWhenResolved(registryStack.account, logsStack.account) ||
+    differsWhenResolved(registryStack.region, logsStack.region)
+  ) {
+    problems.push('S3 delivers server access logs only to a bucket in the same account and Region');
+  }
+  return problems;
+}
+
+function differsWhenResolved(left: string, right: string): boolean {
+  return !Token.isUnresolved(left) && !Token.isUnresolved(right) && left !== right;
 }
 
 function validatePerimeter(scope: Construct, props: SensitiveRegistryBucketProps): void {
@@ -530,41 +745,63 @@ function validatePerimeter(scope: Construct, props: SensitiveRegistryBucketProps
     !Token.isUnresolved(organizationId) &&
     !ORGANIZATION_ID.test(organizationId)
   ) {
-    refuse(
-      scope,
-      'allowedOrganizationId',
-      `'${organizationId}' is not an AWS Organization id (o-xxxxxxxxxx)`,
-    );
+    refuse(scope, 'allowedOrganizationId', {
+      why: `'${organizationId}' is not an AWS Organization id`,
+      instead: 'pass the id AWS Organizations shows, o- followed by 10 to 32 lowercase letters or digits',
+    });
   }
   const endpoints = props.allowedVpcEndpointIds;
-  if (endpoints === undefined) return;
-  if (endpoints.length === 0)
-    refuse(scope, 'allowedVpcEndpointIds', 'an empty list would deny every request');
+  if (endpoints === undefined || Token.isUnresolved(endpoints)) return;
+  if (endpoints.length === 0) {
+    refuse(scope, 'allowedVpcEndpointIds', {
+      why: 'an empty list would deny every request',
+      instead: 'list at least one endpoint, or omit allowedVpcEndpointIds',
+    });
+  }
   for (const endpoint of endpoints) {
     if (!Token.isUnresolved(endpoint) && !VPC_ENDPOINT_ID.test(endpoint)) {
-      refuse(scope, 'allowedVpcEndpointIds', `'${endpoint}' is not a VPC endpoint id (vpce-...)`);
+      refuse(scope, 'allowedVpcEndpointIds', {
+        why: `'${endpoint}' is not a VPC endpoint id`,
+        instead: 'pass endpoint ids such as vpce-0a1b2c3d4e5f60718 (a gateway or interface endpoint for S3)',
+      });
     }
   }
 }
 
-function validateReplication(scope: Construct, destination: SensitiveRegistryBucket | undefined): void {
-  if (destination !== undefined && !(destination instanceof SensitiveRegistryBucket)) {
-    refuse(
-      scope,
-      'replicationDestination',
-      'the replica must be another SensitiveRegistryBucket, as protected as the original',
-    );
+function validateReplication(
+  scope: Construct,
+  destination: SensitiveRegistryBucket | undefined,
+  objectLock: RegistryObjectLock | undefined,
+): void {
+  if (destination === undefined) return;
+  if (!(destination instanceof SensitiveRegistryBucket)) {
+    refuse(scope, 'replicationDestination', {
+      why: 'the replica must be as protected as the original',
+      instead: 'pass another SensitiveRegistryBucket',
+    });
+  }
+  if (differsWhenResolved(Stack.of(scope).account, Stack.of(destination).account)) {
+    refuse(scope, 'replicationDestination', {
+      why: 'replication to another account is not supported: its bucket and key policies are not managed here',
+      instead: 'replicate to a SensitiveRegistryBucket in the same account',
+    });
+  }
+  const destinationLock = (destination.bucket.node.defaultChild as s3.CfnBucket).objectLockEnabled;
+  if (objectLock !== undefined && destinationLock !== true) {
+    refuse(scope, 'replicationDestination', {
+      why: 'S3 replicates objects from an Object Lock bucket only to a bucket that also has Object Lock',
+      instead: 'give the destination SensitiveRegistryBucket an objectLock too',
+    });
   }
 }
 
 function validateCors(scope: Construct, cors: s3.CorsRule[] | undefined): void {
   for (const rule of cors ?? []) {
     if (rule.allowedOrigins.includes('*')) {
-      refuse(
-        scope,
-        'cors',
-        'AllowedOrigins "*" lets any web page use the registry from a browser; list your origins',
-      );
+      refuse(scope, 'cors', {
+        why: 'AllowedOrigins "*" lets any web page use the registry from a visitor\'s browser',
+        instead: 'list the exact origins of your applications',
+      });
     }
   }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, CfnParameter, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,170 +14,251 @@ import {
 import { cfnLint } from '../support/cfn-lint';
 import { violationsOf } from '../support/nag';
 
-function registry(props: SensitiveRegistryBucketProps = {}): {
-  stack: Stack;
-  registry: SensitiveRegistryBucket;
-  template: Template;
-} {
+interface Statement {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: unknown;
+}
+
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+/** A stack with whatever `build` puts in it, and its template. */
+function synth(build: (stack: Stack) => void): { stack: Stack; template: Template } {
   const app = new App();
   const stack = new Stack(app, 'Test');
-  const bucket = new SensitiveRegistryBucket(stack, 'Roll', props);
-  return { stack, registry: bucket, template: Template.fromStack(stack) };
+  build(stack);
+  return { stack, template: Template.fromStack(stack) };
 }
 
-/** The registry bucket's resource (the one tagged as a registry). */
-function registryBucket(template: Template): { logicalId: string; resource: Record<string, unknown> } {
-  const buckets = template.findResources('AWS::S3::Bucket', {
-    Properties: {
-      Tags: Match.arrayWith([{ Key: 'registry-guard:classification', Value: 'sensitive-registry' }]),
-    },
+/** A stack with one SensitiveRegistryBucket `Roll`. */
+function registry(props: SensitiveRegistryBucketProps = {}): {
+  stack: Stack;
+  roll: SensitiveRegistryBucket;
+  template: Template;
+} {
+  let roll: SensitiveRegistryBucket | undefined;
+  const { stack, template } = synth((scope) => {
+    roll = new SensitiveRegistryBucket(scope, 'Roll', props);
   });
-  const [logicalId] = Object.keys(buckets);
-  return { logicalId, resource: buckets[logicalId] };
+  return { stack, roll: roll as SensitiveRegistryBucket, template };
 }
 
-function policyStatements(template: Template, bucketLogicalId: string): Record<string, unknown>[] {
-  const policies = template.findResources('AWS::S3::BucketPolicy', {
-    Properties: { Bucket: { Ref: bucketLogicalId } },
-  });
+function logicalId(element: { node: { defaultChild?: unknown } }): string {
+  const cfn = element.node.defaultChild as CfnElement;
+  return Stack.of(cfn).getLogicalId(cfn);
+}
+
+function resource(template: Template, id: string): Resource {
+  return template.toJSON().Resources[id] as Resource;
+}
+
+function statementsOf(policies: Record<string, unknown>): Statement[] {
   return Object.values(policies).flatMap(
-    (policy) =>
-      (policy as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties
-        .PolicyDocument.Statement,
+    (policy) => ((policy as Resource).Properties.PolicyDocument as { Statement: Statement[] }).Statement,
   );
 }
 
-describe('SensitiveRegistryBucket defaults', () => {
-  const { template } = registry();
-  const { logicalId, resource } = registryBucket(template);
-  const properties = resource.Properties as Record<string, unknown>;
+function bucketPolicyStatements(template: Template, bucketLogicalId: string): Statement[] {
+  return statementsOf(
+    template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: bucketLogicalId } } }),
+  );
+}
 
-  test('a customer-managed KMS key with rotation on, retained', () => {
-    template.hasResource('AWS::KMS::Key', {
-      Properties: { EnableKeyRotation: true },
+function rolePolicyStatements(template: Template, roleLogicalId: string): Statement[] {
+  return statementsOf(
+    template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
+    }),
+  );
+}
+
+function actionsOf(statements: Statement[]): string[] {
+  return statements.flatMap((statement) => [statement.Action].flat()).sort();
+}
+
+const getAtt = (id: string): unknown => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const objectsOf = (id: string): unknown => ({ 'Fn::Join': ['', [getAtt(id), '/*']] });
+
+const ALL_FOUR_ON = {
+  BlockPublicAcls: true,
+  BlockPublicPolicy: true,
+  IgnorePublicAcls: true,
+  RestrictPublicBuckets: true,
+};
+
+describe('SensitiveRegistryBucket, by default', () => {
+  const { roll, template } = registry();
+  const bucketId = logicalId(roll.bucket);
+  const keyId = logicalId(roll.encryptionKey);
+  const logsId = logicalId(roll.accessLogsBucket);
+  const bucket = resource(template, bucketId);
+  const statements = bucketPolicyStatements(template, bucketId);
+
+  test('creates a customer-managed KMS key with rotation on and a description, retained on delete and replace', () => {
+    expect(resource(template, keyId)).toMatchObject({
+      Type: 'AWS::KMS::Key',
+      Properties: { EnableKeyRotation: true, Description: 'Encrypts the sensitive registry Test/Roll' },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
   });
 
-  test('SSE-KMS with that key and S3 Bucket Keys on', () => {
-    const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
-    expect(properties.BucketEncryption).toEqual({
+  test('encrypts with SSE-KMS under that key, with S3 Bucket Keys on', () => {
+    expect(bucket.Properties.BucketEncryption).toEqual({
       ServerSideEncryptionConfiguration: [
         {
           BucketKeyEnabled: true,
-          ServerSideEncryptionByDefault: {
-            SSEAlgorithm: 'aws:kms',
-            KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
-          },
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAtt(keyId) },
         },
       ],
     });
   });
 
-  test('the bucket policy denies uploads that name another encryption type or another key', () => {
-    const statements = policyStatements(template, logicalId);
-    expect(statements).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          Effect: 'Deny',
-          Action: 's3:PutObject',
-          Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
-        }),
-        expect.objectContaining({
-          Effect: 'Deny',
-          Action: 's3:PutObject',
-          Condition: {
-            StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': expect.anything() },
-          },
-        }),
-      ]),
-    );
-  });
-
-  test('Block Public Access: all four settings on', () => {
-    expect(properties.PublicAccessBlockConfiguration).toEqual({
-      BlockPublicAcls: true,
-      BlockPublicPolicy: true,
-      IgnorePublicAcls: true,
-      RestrictPublicBuckets: true,
+  test('denies uploads whose encryption header names anything but aws:kms (uploads without it get the default)', () => {
+    expect(statements).toContainEqual({
+      Sid: 'DenyUploadsWithOtherEncryption',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Resource: objectsOf(bucketId),
+      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
     });
   });
 
-  test('object ownership BucketOwnerEnforced: ACLs disabled', () => {
-    expect(properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
-    expect(properties.AccessControl).toBeUndefined();
-  });
-
-  test('TLS only, and TLS 1.2 at least', () => {
-    const statements = policyStatements(template, logicalId);
-    expect(statements).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          Effect: 'Deny',
-          Action: 's3:*',
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        }),
-        expect.objectContaining({
-          Effect: 'Deny',
-          Action: 's3:*',
-          Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
-        }),
-      ]),
-    );
-  });
-
-  test('versioning on, no Object Lock unless asked', () => {
-    expect(properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(properties.ObjectLockEnabled).toBeUndefined();
-  });
-
-  test('access logs go to a dedicated, locked-down log bucket', () => {
-    const logging = properties.LoggingConfiguration as {
-      DestinationBucketName: { Ref: string };
-      LogFilePrefix: string;
-    };
-    expect(logging.LogFilePrefix).toBe('registry-access-logs/');
-    const logBucket = template.toJSON().Resources[logging.DestinationBucketName.Ref];
-    expect(logBucket.Type).toBe('AWS::S3::Bucket');
-    expect(logBucket.DeletionPolicy).toBe('Retain');
-    expect(logBucket.Properties).toMatchObject({
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-      VersioningConfiguration: { Status: 'Enabled' },
-      BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+  test('denies uploads whose KMS key header names any key but the registry key', () => {
+    expect(statements).toContainEqual({
+      Sid: 'DenyUploadsWithOtherKmsKeys',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Resource: objectsOf(bucketId),
+      Condition: {
+        StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': getAtt(keyId) },
       },
     });
-    expect(logBucket.Properties.Tags).toBeUndefined();
-    // Log delivery by bucket policy to the logging service, limited to this registry bucket.
-    expect(policyStatements(template, logging.DestinationBucketName.Ref)).toEqual(
+  });
+
+  test('turns on all four Block Public Access settings', () => {
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual(ALL_FOUR_ON);
+  });
+
+  test('disables ACLs: object ownership BucketOwnerEnforced and no AccessControl', () => {
+    expect(bucket.Properties.OwnershipControls).toEqual({
+      Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+    });
+    expect(bucket.Properties.AccessControl).toBeUndefined();
+  });
+
+  test('denies every request made without TLS, on the bucket and its objects', () => {
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: [getAtt(bucketId), objectsOf(bucketId)],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+  });
+
+  test('denies every request made with TLS older than 1.2', () => {
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: [getAtt(bucketId), objectsOf(bucketId)],
+        Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+      }),
+    );
+  });
+
+  test('versions every object', () => {
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  test('has no Object Lock unless asked', () => {
+    expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
+    expect(bucket.Properties.ObjectLockConfiguration).toBeUndefined();
+  });
+
+  test('sends server access logs to a dedicated log bucket under registry-access-logs/', () => {
+    expect(bucket.Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logsId },
+      LogFilePrefix: 'registry-access-logs/',
+    });
+    expect(logsId).not.toBe(bucketId);
+  });
+
+  test('lets only the S3 logging service, for this bucket and account, write logs, by bucket policy', () => {
+    expect(bucketPolicyStatements(template, logsId)).toContainEqual({
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Join': ['', [getAtt(logsId), '/registry-access-logs/*']] },
+      Condition: {
+        ArnLike: { 'aws:SourceArn': getAtt(bucketId) },
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      },
+    });
+  });
+
+  test('locks the log bucket down: Block Public Access, no ACLs, SSE-S3, versioned, multipart uploads aborted, retained', () => {
+    const logs = resource(template, logsId);
+    expect(logs).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(logs.Properties).toEqual(
+      expect.objectContaining({
+        PublicAccessBlockConfiguration: ALL_FOUR_ON,
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: [{ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }],
+        },
+      }),
+    );
+    expect(logs.Properties.AccessControl).toBeUndefined();
+    expect(logs.Properties.WebsiteConfiguration).toBeUndefined();
+  });
+
+  test('denies requests to the log bucket without TLS or with TLS older than 1.2', () => {
+    const conditions = bucketPolicyStatements(template, logsId)
+      .filter((statement) => statement.Effect === 'Deny')
+      .map((statement) => statement.Condition);
+    expect(conditions).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({
-          Effect: 'Allow',
-          Principal: { Service: 'logging.s3.amazonaws.com' },
-          Condition: expect.objectContaining({
-            ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId, 'Arn'] } },
-          }),
-        }),
-        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        { Bool: { 'aws:SecureTransport': 'false' } },
+        { NumericLessThan: { 's3:TlsVersion': 1.2 } },
       ]),
     );
   });
 
-  test('retained on delete and replacement, never auto-deleted', () => {
-    expect(resource.DeletionPolicy).toBe('Retain');
-    expect(resource.UpdateReplacePolicy).toBe('Retain');
+  test('does not tag the log bucket as a registry', () => {
+    expect(resource(template, logsId).Properties.Tags).toBeUndefined();
+  });
+
+  test('retains the bucket when the stack is deleted or the bucket replaced', () => {
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  test('never auto-deletes objects: no Custom::S3AutoDeleteObjects resource', () => {
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/AutoDeleteObjects/);
   });
 
-  test('lifecycle: abort incomplete multipart uploads after 7 days, keep noncurrent versions', () => {
-    expect(properties.LifecycleConfiguration).toEqual({
+  test('aborts incomplete multipart uploads after 7 days and keeps noncurrent versions', () => {
+    expect(bucket.Properties.LifecycleConfiguration).toEqual({
       Rules: [
         {
           Id: 'registry-guard-housekeeping',
@@ -188,356 +269,765 @@ describe('SensitiveRegistryBucket defaults', () => {
     });
   });
 
-  test('tagged registry-guard:classification = sensitive-registry', () => {
-    expect(properties.Tags).toEqual([{ Key: 'registry-guard:classification', Value: 'sensitive-registry' }]);
+  test('tags the bucket registry-guard:classification = sensitive-registry', () => {
+    expect(bucket.Properties.Tags).toEqual([
+      { Key: 'registry-guard:classification', Value: 'sensitive-registry' },
+    ]);
   });
 
-  test('no perimeter statements unless asked', () => {
-    const sids = policyStatements(template, logicalId).map((statement) => statement.Sid);
+  test('adds no perimeter statements unless asked', () => {
+    const sids = statements.map((statement) => statement.Sid);
     expect(sids).not.toContain('DenyPrincipalsOutsideOrganization');
     expect(sids).not.toContain('DenyRequestsOutsideVpcEndpoints');
   });
 
-  test('passes RegistryGuardChecks with no finding at all', () => {
+  test('has no replication configuration or role unless asked', () => {
+    expect(bucket.Properties.ReplicationConfiguration).toBeUndefined();
+    template.resourceCountIs('AWS::IAM::Role', 0);
+  });
+
+  test('exposes the bucket, its key and its log bucket', () => {
+    expect(roll.bucket).toBeInstanceOf(s3.Bucket);
+    expect(roll.encryptionKey).toBeInstanceOf(kms.Key);
+    expect(roll.accessLogsBucket).toBeInstanceOf(s3.Bucket);
+  });
+
+  test('passes every RegistryGuardChecks bucket rule with no finding', () => {
     const app = new App();
-    new SensitiveRegistryBucket(new Stack(app, 'Test'), 'Roll');
+    const stack = new Stack(app, 'Test');
+    new SensitiveRegistryBucket(stack, 'Roll');
+    Validations.of(stack).acknowledge({
+      id: 'RegistryGuard-S3DriftGuard',
+      reason: 'An app-level rule (is a PublicAccessGuard deployed?), not a property of this bucket.',
+    });
     expect(violationsOf(app)).toEqual([]);
   });
 });
 
 describe('SensitiveRegistryBucket options', () => {
-  test.each(['GOVERNANCE', 'COMPLIANCE'] as const)('Object Lock in %s mode', (mode) => {
-    const { template } = registry({ objectLock: { mode, retention: Duration.days(3650) } });
-    expect(registryBucket(template).resource.Properties).toMatchObject({
-      ObjectLockEnabled: true,
-      ObjectLockConfiguration: {
-        ObjectLockEnabled: 'Enabled',
-        Rule: { DefaultRetention: { Mode: mode, Days: 3650 } },
-      },
-    });
+  test.each(['GOVERNANCE', 'COMPLIANCE'] as const)(
+    'objectLock in %s mode turns on Object Lock with that default retention',
+    (mode) => {
+      const { roll, template } = registry({ objectLock: { mode, retention: Duration.days(3650) } });
+      expect(resource(template, logicalId(roll.bucket)).Properties).toMatchObject({
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: mode, Days: 3650 } },
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+      });
+    },
+  );
+
+  test('bucketName names the bucket', () => {
+    const { roll, template } = registry({ bucketName: 'electoral-roll-2026' });
+    expect(resource(template, logicalId(roll.bucket)).Properties.BucketName).toBe('electoral-roll-2026');
   });
 
-  test('noncurrent versions expire when asked; the multipart abort window is configurable', () => {
-    const { template } = registry({
+  test('noncurrentVersionExpiration expires old versions; abortIncompleteMultipartUploadAfter sets the abort window', () => {
+    const { roll, template } = registry({
       noncurrentVersionExpiration: Duration.days(365),
       abortIncompleteMultipartUploadAfter: Duration.days(2),
     });
-    expect(registryBucket(template).resource.Properties).toMatchObject({
-      LifecycleConfiguration: {
+    expect(resource(template, logicalId(roll.bucket)).Properties.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: 'registry-guard-housekeeping',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+          NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+          Status: 'Enabled',
+        },
+      ],
+    });
+  });
+
+  test('allowedOrganizationId denies principals outside the organization, except AWS service principals', () => {
+    const { roll, template } = registry({ allowedOrganizationId: 'o-a1b2c3d4e5' });
+    const bucketId = logicalId(roll.bucket);
+    expect(bucketPolicyStatements(template, bucketId)).toContainEqual({
+      Sid: 'DenyPrincipalsOutsideOrganization',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:*',
+      Resource: [getAtt(bucketId), objectsOf(bucketId)],
+      Condition: {
+        StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' },
+        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+      },
+    });
+  });
+
+  test('allowedVpcEndpointIds denies requests from outside those endpoints, except AWS service principals', () => {
+    const endpoints = ['vpce-0a1b2c3d4e5f60718', 'vpce-1a2b3c4d'];
+    const { roll, template } = registry({ allowedVpcEndpointIds: endpoints });
+    const bucketId = logicalId(roll.bucket);
+    expect(bucketPolicyStatements(template, bucketId)).toContainEqual({
+      Sid: 'DenyRequestsOutsideVpcEndpoints',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:*',
+      Resource: [getAtt(bucketId), objectsOf(bucketId)],
+      Condition: {
+        StringNotEquals: { 'aws:SourceVpce': endpoints },
+        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+      },
+    });
+  });
+
+  test('accepts an organization id and endpoint ids that are only known at deployment (tokens)', () => {
+    const { template } = synth((stack) => {
+      new SensitiveRegistryBucket(stack, 'Roll', {
+        allowedOrganizationId: new CfnParameter(stack, 'OrgId').valueAsString,
+        allowedVpcEndpointIds: [new CfnParameter(stack, 'Endpoint').valueAsString],
+      });
+    });
+    const statements = statementsOf(template.findResources('AWS::S3::BucketPolicy'));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Condition: expect.objectContaining({
+          StringNotEqualsIfExists: { 'aws:PrincipalOrgID': { Ref: 'OrgId' } },
+        }),
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Condition: expect.objectContaining({ StringNotEquals: { 'aws:SourceVpce': [{ Ref: 'Endpoint' }] } }),
+      }),
+    );
+  });
+
+  test('encryptionKey: a supplied customer-managed key encrypts the bucket and no key is created', () => {
+    let key: kms.Key | undefined;
+    let roll: SensitiveRegistryBucket | undefined;
+    const { template } = synth((stack) => {
+      key = new kms.Key(stack, 'Shared', { enableKeyRotation: true });
+      roll = new SensitiveRegistryBucket(stack, 'Roll', { encryptionKey: key });
+    });
+    const keyId = logicalId(key as kms.Key);
+    const bucketId = logicalId((roll as SensitiveRegistryBucket).bucket);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    expect(roll?.encryptionKey).toBe(key);
+    expect(resource(template, bucketId).Properties.BucketEncryption).toMatchObject({
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { KMSMasterKeyID: getAtt(keyId) } },
+      ],
+    });
+    expect(bucketPolicyStatements(template, bucketId)).toContainEqual(
+      expect.objectContaining({
+        Condition: {
+          StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': getAtt(keyId) },
+        },
+      }),
+    );
+  });
+
+  test('accessLogsBucket and accessLogsPrefix: a supplied, locked-down log bucket receives the logs under that prefix', () => {
+    let logs: s3.Bucket | undefined;
+    let roll: SensitiveRegistryBucket | undefined;
+    const { template } = synth((stack) => {
+      logs = new s3.Bucket(stack, 'CentralLogs', {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      });
+      roll = new SensitiveRegistryBucket(stack, 'Roll', {
+        accessLogsBucket: logs,
+        accessLogsPrefix: 'roll/',
+      });
+    });
+    const logsId = logicalId(logs as s3.Bucket);
+    const bucketId = logicalId((roll as SensitiveRegistryBucket).bucket);
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    expect(resource(template, bucketId).Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logsId },
+      LogFilePrefix: 'roll/',
+    });
+    expect(bucketPolicyStatements(template, logsId)).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Resource: { 'Fn::Join': ['', [getAtt(logsId), '/roll/*']] },
+      }),
+    );
+  });
+
+  test('accessLogsBucket in another stack of the app synthesizes without a dependency cycle', () => {
+    const app = new App();
+    const logsStack = new Stack(app, 'Logs');
+    const logs = new s3.Bucket(logsStack, 'CentralLogs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    });
+    new SensitiveRegistryBucket(new Stack(app, 'Registry'), 'Roll', { accessLogsBucket: logs });
+    expect(() => app.synth()).not.toThrow();
+    expect(bucketPolicyStatements(Template.fromStack(logsStack), logicalId(logs))).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    );
+  });
+
+  describe('replicationDestination', () => {
+    let replica: SensitiveRegistryBucket | undefined;
+    let roll: SensitiveRegistryBucket | undefined;
+    const { template } = synth((stack) => {
+      replica = new SensitiveRegistryBucket(stack, 'Replica');
+      roll = new SensitiveRegistryBucket(stack, 'Roll', { replicationDestination: replica });
+    });
+    const source = roll as SensitiveRegistryBucket;
+    const destination = replica as SensitiveRegistryBucket;
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role'))[0];
+
+    test('replicates SSE-KMS objects to the destination, re-encrypted with the destination key', () => {
+      expect(resource(template, logicalId(source.bucket)).Properties.ReplicationConfiguration).toEqual({
+        Role: getAtt(roleId),
         Rules: [
           {
-            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
-            NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+            Destination: {
+              Bucket: getAtt(logicalId(destination.bucket)),
+              EncryptionConfiguration: { ReplicaKmsKeyID: getAtt(logicalId(destination.encryptionKey)) },
+            },
+            SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+            DeleteMarkerReplication: { Status: 'Disabled' },
+            Filter: { Prefix: '' },
+            Priority: 1,
             Status: 'Enabled',
           },
         ],
-      },
+      });
     });
-  });
 
-  test('organization perimeter: deny outside aws:PrincipalOrgID, with an escape for AWS services', () => {
-    const { template } = registry({ allowedOrganizationId: 'o-a1b2c3d4e5' });
-    const { logicalId } = registryBucket(template);
-    expect(policyStatements(template, logicalId)).toContainEqual(
-      expect.objectContaining({
-        Sid: 'DenyPrincipalsOutsideOrganization',
-        Effect: 'Deny',
-        Action: 's3:*',
-        Condition: {
-          StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' },
-          BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+    test('uses a role only S3 can assume, without a fixed name', () => {
+      expect(resource(template, roleId).Properties).toMatchObject({
+        AssumeRolePolicyDocument: {
+          Statement: [
+            { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' } },
+          ],
         },
-      }),
-    );
-  });
+      });
+      expect(resource(template, roleId).Properties.RoleName).toBeUndefined();
+    });
 
-  test('VPC endpoint perimeter: deny outside aws:SourceVpce, with an escape for AWS services', () => {
-    const { template } = registry({ allowedVpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'] });
-    const { logicalId } = registryBucket(template);
-    expect(policyStatements(template, logicalId)).toContainEqual(
-      expect.objectContaining({
-        Sid: 'DenyRequestsOutsideVpcEndpoints',
-        Effect: 'Deny',
-        Condition: {
-          StringNotEquals: { 'aws:SourceVpce': ['vpce-0a1b2c3d4e5f60718'] },
-          BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+    test('grants the role replication actions on the two buckets only, kms:Decrypt on the source key and kms:Encrypt on the destination key', () => {
+      const sourceId = logicalId(source.bucket);
+      const destinationId = logicalId(destination.bucket);
+      expect(rolePolicyStatements(template, roleId)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+          Resource: getAtt(sourceId),
         },
-      }),
-    );
-  });
-
-  test('a supplied key is used and no key is created', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Test');
-    const key = new kms.Key(stack, 'Shared', { enableKeyRotation: true });
-    new SensitiveRegistryBucket(stack, 'Roll', { encryptionKey: key });
-    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 1);
-  });
-
-  test('a supplied, locked-down log bucket is used and no log bucket is created', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Test');
-    const logs = new s3.Bucket(stack, 'CentralLogs', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        {
+          Effect: 'Allow',
+          Action: [
+            's3:GetObjectVersionForReplication',
+            's3:GetObjectVersionAcl',
+            's3:GetObjectVersionTagging',
+          ],
+          Resource: objectsOf(sourceId),
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:ReplicateObject', 's3:ReplicateTags'],
+          Resource: objectsOf(destinationId),
+        },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(logicalId(source.encryptionKey)) },
+        { Effect: 'Allow', Action: 'kms:Encrypt', Resource: getAtt(logicalId(destination.encryptionKey)) },
+      ]);
     });
-    new SensitiveRegistryBucket(stack, 'Roll', { accessLogsBucket: logs, accessLogsPrefix: 'roll/' });
-    const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::S3::Bucket', 2);
-    expect(registryBucket(template).resource.Properties).toMatchObject({
-      LoggingConfiguration: {
-        DestinationBucketName: { Ref: Stack.of(logs).getLogicalId(logs.node.defaultChild as s3.CfnBucket) },
-        LogFilePrefix: 'roll/',
-      },
+
+    test('from an Object Lock registry, also lets the role read each version’s retention and legal hold', () => {
+      const lock = { mode: 'COMPLIANCE', retention: Duration.days(30) } as const;
+      const { template: locked } = synth((stack) => {
+        const lockedReplica = new SensitiveRegistryBucket(stack, 'Replica', { objectLock: lock });
+        new SensitiveRegistryBucket(stack, 'Roll', {
+          objectLock: lock,
+          replicationDestination: lockedReplica,
+        });
+      });
+      const lockedRoleId = Object.keys(locked.findResources('AWS::IAM::Role'))[0];
+      expect(actionsOf(rolePolicyStatements(locked, lockedRoleId))).toEqual(
+        expect.arrayContaining(['s3:GetObjectLegalHold', 's3:GetObjectRetention']),
+      );
+    });
+
+    test('two replicating registries in one account get two distinct roles', () => {
+      const { template: pair } = synth((stack) => {
+        const first = new SensitiveRegistryBucket(stack, 'First');
+        const second = new SensitiveRegistryBucket(stack, 'Second');
+        new SensitiveRegistryBucket(stack, 'A', { replicationDestination: first });
+        new SensitiveRegistryBucket(stack, 'B', { replicationDestination: second });
+      });
+      const roles = Object.values(pair.findResources('AWS::IAM::Role')) as Resource[];
+      expect(roles).toHaveLength(2);
+      expect(roles.map((role) => role.Properties.RoleName)).toEqual([undefined, undefined]);
     });
   });
 
-  test('replication to another registry bucket: KMS-encrypted objects, the replica key, a least-privilege role', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Test');
-    const replica = new SensitiveRegistryBucket(stack, 'Replica');
-    new SensitiveRegistryBucket(stack, 'Roll', { replicationDestination: replica });
-    const template = Template.fromStack(stack);
-    const replicaKeyId = stack.getLogicalId(replica.encryptionKey.node.defaultChild as kms.CfnKey);
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      ReplicationConfiguration: {
-        Rules: [
-          Match.objectLike({
-            Destination: {
-              Bucket: {
-                'Fn::GetAtt': [stack.getLogicalId(replica.bucket.node.defaultChild as s3.CfnBucket), 'Arn'],
-              },
-              EncryptionConfiguration: { ReplicaKmsKeyID: { 'Fn::GetAtt': [replicaKeyId, 'Arn'] } },
-            },
-            SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
-            Status: 'Enabled',
-          }),
-        ],
-      },
+  describe('grants', () => {
+    function granted(grant: (roll: SensitiveRegistryBucket, role: iam.Role) => iam.Grant): {
+      statements: Statement[];
+      grant: iam.Grant;
+      bucketId: string;
+      keyId: string;
+    } {
+      let result: { grant: iam.Grant; roll: SensitiveRegistryBucket } | undefined;
+      const { template } = synth((stack) => {
+        const roll = new SensitiveRegistryBucket(stack, 'Roll');
+        const role = new iam.Role(stack, 'Grantee', { assumedBy: new iam.AccountRootPrincipal() });
+        result = { grant: grant(roll, role), roll };
+      });
+      const { grant: theGrant, roll } = result as { grant: iam.Grant; roll: SensitiveRegistryBucket };
+      return {
+        statements: rolePolicyStatements(template, Object.keys(template.findResources('AWS::IAM::Role'))[0]),
+        grant: theGrant,
+        bucketId: logicalId(roll.bucket),
+        keyId: logicalId(roll.encryptionKey),
+      };
+    }
+
+    test('grantRead: list and get objects and their versions, kms:Decrypt on the registry key, nothing more', () => {
+      const { statements, grant, bucketId, keyId } = granted((roll, role) => roll.grantRead(role));
+      expect(grant.success).toBe(true);
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation'],
+          Resource: getAtt(bucketId),
+        },
+        { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objectsOf(bucketId) },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(keyId) },
+      ]);
     });
-    const roleStatements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) =>
-        (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } })
-          .Properties.PolicyDocument.Statement,
-    );
-    const actions = roleStatements.flatMap((statement) => [statement.Action].flat());
-    expect(actions).toEqual(expect.arrayContaining(['s3:ReplicateObject', 'kms:Decrypt', 'kms:Encrypt']));
-    expect(actions.filter((action) => action === '*' || action === 's3:*' || action === 'kms:*')).toEqual([]);
-  });
 
-  test('grantRead: list and get objects, kms:Decrypt, and nothing more', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Test');
-    const roll = new SensitiveRegistryBucket(stack, 'Roll');
-    const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
-    roll.grantRead(role);
-    const template = Template.fromStack(stack);
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) =>
-        (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } })
-          .Properties.PolicyDocument.Statement,
-    );
-    expect(statements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(
-      [
-        'kms:Decrypt',
-        's3:GetBucketLocation',
-        's3:GetObject',
-        's3:GetObjectVersion',
-        's3:ListBucket',
-        's3:ListBucketVersions',
-      ].sort(),
-    );
-  });
+    test('grantWrite: put, abort and delete objects (never versions), kms:GenerateDataKey and kms:Decrypt, nothing more', () => {
+      const { statements, grant, keyId } = granted((roll, role) => roll.grantWrite(role));
+      expect(grant.success).toBe(true);
+      expect(actionsOf(statements)).toEqual(
+        [
+          'kms:Decrypt',
+          'kms:GenerateDataKey',
+          's3:AbortMultipartUpload',
+          's3:DeleteObject',
+          's3:ListBucketMultipartUploads',
+          's3:ListMultipartUploadParts',
+          's3:PutObject',
+        ].sort(),
+      );
+      expect(statements.filter((statement) => [statement.Action].flat()[0].startsWith('kms:'))).toEqual([
+        { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: getAtt(keyId) },
+      ]);
+    });
 
-  test('grantWrite: put, abort and delete objects, kms:GenerateDataKey and kms:Decrypt, and nothing more', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Test');
-    const roll = new SensitiveRegistryBucket(stack, 'Roll');
-    const role = new iam.Role(stack, 'Writer', { assumedBy: new iam.AccountRootPrincipal() });
-    roll.grantWrite(role);
-    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
-      (policy) =>
-        (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } })
-          .Properties.PolicyDocument.Statement,
-    );
-    expect(statements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(
-      [
-        'kms:Decrypt',
-        'kms:GenerateDataKey',
-        's3:AbortMultipartUpload',
-        's3:DeleteObject',
-        's3:ListBucketMultipartUploads',
-        's3:ListMultipartUploadParts',
-        's3:PutObject',
-      ].sort(),
-    );
-  });
-
-  test('exposes the bucket, its key and its log bucket', () => {
-    const { registry: roll } = registry();
-    expect(roll.bucket).toBeInstanceOf(s3.Bucket);
-    expect(roll.encryptionKey).toBeInstanceOf(kms.Key);
-    expect(roll.accessLogsBucket).toBeInstanceOf(s3.Bucket);
+    test('grantReadWrite: the read and write actions together, and the kms actions of both, nothing more', () => {
+      const { statements, grant } = granted((roll, role) => roll.grantReadWrite(role));
+      expect(grant.success).toBe(true);
+      expect(actionsOf(statements)).toEqual(
+        [
+          'kms:Decrypt',
+          'kms:GenerateDataKey',
+          's3:AbortMultipartUpload',
+          's3:DeleteObject',
+          's3:GetBucketLocation',
+          's3:GetObject',
+          's3:GetObjectVersion',
+          's3:ListBucket',
+          's3:ListBucketMultipartUploads',
+          's3:ListBucketVersions',
+          's3:ListMultipartUploadParts',
+          's3:PutObject',
+        ].sort(),
+      );
+    });
   });
 });
 
 describe('SensitiveRegistryBucket refuses props that would weaken it', () => {
-  function refusal(
-    props: Record<string, unknown>,
-    setup?: (stack: Stack) => Record<string, unknown>,
-  ): SensitiveRegistryBucketPropError {
+  /** The error the construct throws for these props; fails the test when it throws none or another kind. */
+  function refusal(props: (stack: Stack) => Record<string, unknown>): SensitiveRegistryBucketPropError {
     const app = new App();
     const stack = new Stack(app, 'Test');
-    const extra = setup ? setup(stack) : {};
+    const resolvedProps = props(stack);
+    let thrown: unknown;
     try {
-      new SensitiveRegistryBucket(stack, 'Roll', { ...props, ...extra } as SensitiveRegistryBucketProps);
+      new SensitiveRegistryBucket(stack, 'Roll', resolvedProps as SensitiveRegistryBucketProps);
     } catch (error) {
-      expect(error).toBeInstanceOf(SensitiveRegistryBucketPropError);
-      return error as SensitiveRegistryBucketPropError;
+      thrown = error;
     }
-    throw new Error('the construct accepted the props');
+    expect(thrown).toBeInstanceOf(SensitiveRegistryBucketPropError);
+    return thrown as SensitiveRegistryBucketPropError;
   }
 
+  function expectRefusal(error: SensitiveRegistryBucketPropError, prop: string, why: RegExp): void {
+    expect(error.prop).toBe(prop);
+    expect(error.name).toBe('SensitiveRegistryBucketPropError');
+    expect(error.message).toMatch(new RegExp(`^SensitiveRegistryBucket Test/Roll: ${prop} is refused: `));
+    expect(error.message).toMatch(why);
+    expect(error.message).toMatch(/\. Instead, .+\.$/);
+  }
+
+  const lockedLogBucket = {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  };
+
   test.each<[string, Record<string, unknown>, RegExp]>([
-    ['publicReadAccess: would grant s3:GetObject to everyone', { publicReadAccess: true }, /everyone/],
     [
-      'websiteIndexDocument: website hosting serves objects anonymously',
-      { websiteIndexDocument: 'index.html' },
-      /website/,
+      'publicReadAccess: it would let anyone on the internet read every record',
+      { publicReadAccess: true },
+      /anyone on the internet/,
     ],
-    ['websiteErrorDocument', { websiteErrorDocument: 'error.html' }, /website/],
-    ['websiteRedirect', { websiteRedirect: { hostName: 'example.org' } }, /website/],
-    ['websiteRoutingRules', { websiteRoutingRules: [] }, /website/],
     [
-      'accessControl: ACLs are disabled',
+      'websiteIndexDocument: website hosting serves objects publicly',
+      { websiteIndexDocument: 'index.html' },
+      /website hosting serves objects publicly/,
+    ],
+    [
+      'websiteErrorDocument: website hosting serves objects publicly',
+      { websiteErrorDocument: 'error.html' },
+      /website hosting serves objects publicly/,
+    ],
+    [
+      'websiteRedirect: website hosting serves objects publicly',
+      { websiteRedirect: { hostName: 'example.org' } },
+      /website hosting serves objects publicly/,
+    ],
+    [
+      'websiteRoutingRules: website hosting serves objects publicly',
+      { websiteRoutingRules: [{ hostName: 'example.org' }] },
+      /website hosting serves objects publicly/,
+    ],
+    [
+      'accessControl PUBLIC_READ: ACLs are disabled',
       { accessControl: s3.BucketAccessControl.PUBLIC_READ },
       /ACLs are disabled/,
     ],
     [
-      'blockPublicAccess other than BLOCK_ALL',
+      'accessControl of any value, even PRIVATE: ACLs are disabled',
+      { accessControl: s3.BucketAccessControl.PRIVATE },
+      /ACLs are disabled/,
+    ],
+    [
+      'blockPublicAccess other than BLOCK_ALL: all four settings stay on',
       { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ACLS_ONLY },
-      /Block Public Access/,
+      /all four Block Public Access settings stay on/,
     ],
-    ['objectOwnership that re-enables ACLs', { objectOwnership: s3.ObjectOwnership.OBJECT_WRITER }, /ACLs/],
-    ['encryption other than KMS', { encryption: s3.BucketEncryption.S3_MANAGED }, /customer-managed KMS key/],
-    ['enforceSSL: false', { enforceSSL: false }, /plain-HTTP/],
-    ['minimumTLSVersion below 1.2', { minimumTLSVersion: 1.0 }, /TLS below 1.2/],
-    ['versioned: false', { versioned: false }, /versioning/],
-    ['autoDeleteObjects: true', { autoDeleteObjects: true }, /empty the registry/],
-    ['removalPolicy DESTROY', { removalPolicy: 'destroy' }, /retained/],
     [
-      'serverAccessLogsBucket instead of accessLogsBucket',
+      'objectOwnership OBJECT_WRITER: it re-enables ACLs',
+      { objectOwnership: s3.ObjectOwnership.OBJECT_WRITER },
+      /re-enables ACLs/,
+    ],
+    [
+      'objectOwnership BUCKET_OWNER_PREFERRED: it re-enables ACLs',
+      { objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED },
+      /re-enables ACLs/,
+    ],
+    [
+      'encryption S3_MANAGED: the registry uses a customer-managed KMS key',
+      { encryption: s3.BucketEncryption.S3_MANAGED },
+      /customer-managed key/,
+    ],
+    [
+      'encryption KMS_MANAGED: the AWS-managed key cannot be scoped or revoked',
+      { encryption: s3.BucketEncryption.KMS_MANAGED },
+      /customer-managed key/,
+    ],
+    ['enforceSSL: false: it would allow plain HTTP', { enforceSSL: false }, /plain HTTP/],
+    ['minimumTLSVersion below 1.2: old TLS is weak', { minimumTLSVersion: 1.0 }, /below 1\.2/],
+    ['versioned: false: an overwrite or delete would be final', { versioned: false }, /without versioning/],
+    [
+      'autoDeleteObjects: true: it would empty the registry with its stack',
+      { autoDeleteObjects: true },
+      /empty the registry/,
+    ],
+    [
+      'removalPolicy DESTROY: the registry is always retained',
+      { removalPolicy: RemovalPolicy.DESTROY },
+      /must never delete the registry/,
+    ],
+    [
+      'removalPolicy SNAPSHOT: the registry is always retained',
+      { removalPolicy: RemovalPolicy.SNAPSHOT },
+      /must never delete the registry/,
+    ],
+    [
+      'cors with AllowedOrigins "*": any web page could use the registry',
+      { cors: [{ allowedMethods: [s3.HttpMethods.GET], allowedOrigins: ['https://a.example', '*'] }] },
+      /AllowedOrigins "\*"/,
+    ],
+    [
+      'a misspelt prop (encryptonKey): a typo must not silently fall back to a default',
+      { encryptonKey: {} },
+      /not a SensitiveRegistryBucket prop.*check the spelling/,
+    ],
+    [
+      'serverAccessLogsBucket, pointing to accessLogsBucket, which is verified',
       { serverAccessLogsBucket: {} },
-      /accessLogsBucket/,
+      /use accessLogsBucket/,
     ],
-    ['a misspelt prop', { encryptonKey: {} }, /not a SensitiveRegistryBucket prop/],
     [
-      'an Object Lock retention under a day',
+      'objectLock with a retention under one day',
       { objectLock: { mode: 'GOVERNANCE', retention: Duration.hours(12) } },
-      /at least one day/,
+      /under one day/,
     ],
     [
-      'an Object Lock mode that does not exist',
-      { objectLock: { mode: 'LEGAL', retention: Duration.days(1) } },
-      /GOVERNANCE/,
-    ],
-    ['a malformed organization id', { allowedOrganizationId: 'my-org' }, /not an AWS Organization id/],
-    ['a malformed VPC endpoint id', { allowedVpcEndpointIds: ['vpc-123'] }, /not a VPC endpoint id/],
-    ['an empty VPC endpoint list', { allowedVpcEndpointIds: [] }, /deny every request/],
-    [
-      'CORS AllowedOrigins "*"',
-      { cors: [{ allowedMethods: ['GET'], allowedOrigins: ['*'] }] },
-      /AllowedOrigins/,
+      'objectLock with a retention that is not whole days',
+      { objectLock: { mode: 'GOVERNANCE', retention: Duration.hours(36) } },
+      /not a whole number of days/,
     ],
     [
-      'a replication destination that is not a SensitiveRegistryBucket',
-      { replicationDestination: {} },
-      /another SensitiveRegistryBucket/,
+      'objectLock with a mode that does not exist',
+      { objectLock: { mode: 'LEGAL_HOLD', retention: Duration.days(1) } },
+      /mode 'LEGAL_HOLD' does not exist/,
     ],
-  ])('refuses %s', (_name, props, why) => {
-    const error = refusal(props);
-    const prop = Object.keys(props)[0];
-    expect(error.prop).toBe(prop);
-    expect(error.message).toMatch(new RegExp(`^SensitiveRegistryBucket Test/Roll: ${prop} is refused: `));
-    expect(error.message).toMatch(why);
+    [
+      'abortIncompleteMultipartUploadAfter under one day',
+      { abortIncompleteMultipartUploadAfter: Duration.days(0) },
+      /under one day/,
+    ],
+    [
+      'noncurrentVersionExpiration that is not whole days',
+      { noncurrentVersionExpiration: Duration.hours(36) },
+      /not a whole number of days/,
+    ],
+    [
+      'allowedOrganizationId that is not an organization id',
+      { allowedOrganizationId: 'my-org' },
+      /'my-org' is not an AWS Organization id/,
+    ],
+    [
+      'allowedVpcEndpointIds with an id that is not a VPC endpoint id',
+      { allowedVpcEndpointIds: ['vpc-0a1b2c3d'] },
+      /'vpc-0a1b2c3d' is not a VPC endpoint id/,
+    ],
+    [
+      'allowedVpcEndpointIds that is empty: it would deny every request',
+      { allowedVpcEndpointIds: [] },
+      /deny every request/,
+    ],
+  ])('refuses %s', (_behaviour, props, why) => {
+    expectRefusal(
+      refusal(() => props),
+      Object.keys(props)[0],
+      why,
+    );
   });
 
-  test('accepts the safe value of a BucketProps key, as a {...bucketProps} spread would pass it', () => {
-    expect(() =>
-      registry({
-        versioned: true,
-        enforceSSL: true,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      } as SensitiveRegistryBucketProps),
-    ).not.toThrow();
-  });
-
-  test('refuses the AWS-managed aws/s3 key', () => {
-    const error = refusal({}, (stack) => ({
+  test('refuses an AWS-managed encryptionKey given by alias (alias/aws/s3): it cannot be scoped or revoked', () => {
+    const error = refusal((stack) => ({
       encryptionKey: kms.Alias.fromAliasName(stack, 'AwsS3', 'alias/aws/s3'),
     }));
-    expect(error.prop).toBe('encryptionKey');
-    expect(error.message).toMatch(/AWS-managed/);
+    expectRefusal(error, 'encryptionKey', /AWS-managed keys/);
   });
 
-  test('refuses an imported log bucket: it cannot be verified', () => {
-    const error = refusal({}, (stack) => ({
+  test('refuses an AWS-managed encryptionKey given by ARN', () => {
+    const error = refusal((stack) => ({
+      encryptionKey: kms.Key.fromKeyArn(stack, 'AwsS3', 'arn:aws:kms:eu-west-1:111122223333:alias/aws/s3'),
+    }));
+    expectRefusal(error, 'encryptionKey', /AWS-managed keys/);
+  });
+
+  test('refuses an imported accessLogsBucket: its settings cannot be verified, so pass a bucket defined in the app', () => {
+    const error = refusal((stack) => ({
       accessLogsBucket: s3.Bucket.fromBucketName(stack, 'Logs', 'central-logs'),
     }));
-    expect(error.prop).toBe('accessLogsBucket');
-    expect(error.message).toMatch(/imported bucket/);
+    expectRefusal(
+      error,
+      'accessLogsBucket',
+      /imported bucket cannot be verified.*s3\.Bucket defined in this app/,
+    );
   });
 
-  test('refuses a log bucket with Block Public Access off', () => {
-    const error = refusal({}, (stack) => ({
+  test('refuses an accessLogsBucket with Block Public Access partly off, naming the settings that are off', () => {
+    const error = refusal((stack) => ({
       accessLogsBucket: new s3.Bucket(stack, 'Logs', {
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ACLS_ONLY,
       }),
     }));
-    expect(error.message).toMatch(
-      /all four Block Public Access settings on \(off: BlockPublicPolicy, RestrictPublicBuckets\)/,
+    expectRefusal(error, 'accessLogsBucket', /\(off: BlockPublicPolicy, RestrictPublicBuckets\)/);
+  });
+
+  test('refuses an accessLogsBucket that hosts a website', () => {
+    const error = refusal((stack) => ({
+      accessLogsBucket: new s3.Bucket(stack, 'Logs', {
+        ...lockedLogBucket,
+        websiteIndexDocument: 'index.html',
+      }),
+    }));
+    expectRefusal(error, 'accessLogsBucket', /hosts a website/);
+  });
+
+  test('refuses an accessLogsBucket with a public ACL', () => {
+    const error = refusal((stack) => ({
+      accessLogsBucket: new s3.Bucket(stack, 'Logs', {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+        accessControl: s3.BucketAccessControl.PUBLIC_READ,
+      }),
+    }));
+    expectRefusal(error, 'accessLogsBucket', /public ACL PublicRead/);
+  });
+
+  test('refuses an SSE-KMS accessLogsBucket: S3 log delivery cannot write to it', () => {
+    const error = refusal((stack) => ({
+      accessLogsBucket: new s3.Bucket(stack, 'Logs', {
+        ...lockedLogBucket,
+        encryption: s3.BucketEncryption.KMS,
+      }),
+    }));
+    expectRefusal(error, 'accessLogsBucket', /SSE-KMS/);
+  });
+
+  test('refuses an accessLogsBucket with Object Lock: S3 log delivery cannot write to it', () => {
+    const error = refusal((stack) => ({
+      accessLogsBucket: new s3.Bucket(stack, 'Logs', { ...lockedLogBucket, objectLockEnabled: true }),
+    }));
+    expectRefusal(error, 'accessLogsBucket', /Object Lock/);
+  });
+
+  test('refuses an accessLogsBucket in another account: S3 delivers logs only within one account and Region', () => {
+    const app = new App();
+    const logsStack = new Stack(app, 'Logs', { env: { account: '222233334444', region: 'eu-west-1' } });
+    const logs = new s3.Bucket(logsStack, 'Logs', lockedLogBucket);
+    const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+    expect(() => new SensitiveRegistryBucket(stack, 'Roll', { accessLogsBucket: logs })).toThrow(
+      /^SensitiveRegistryBucket Test\/Roll: accessLogsBucket is refused: .*same account and Region/,
     );
   });
 
-  test('refuses a log bucket that hosts a website, or is SSE-KMS encrypted (log delivery would fail)', () => {
-    expect(
-      refusal({}, (stack) => ({
-        accessLogsBucket: new s3.Bucket(stack, 'Logs', {
-          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-          websiteIndexDocument: 'index.html',
+  test('fails synthesis when the log bucket is opened after the registry was created', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const logs = new s3.Bucket(stack, 'Logs', lockedLogBucket);
+    new SensitiveRegistryBucket(stack, 'Roll', { accessLogsBucket: logs });
+    (logs.node.defaultChild as s3.CfnBucket).publicAccessBlockConfiguration = undefined;
+    expect(() => app.synth()).toThrow(
+      /SensitiveRegistryBucket Test\/Roll: accessLogsBucket: .*Block Public Access/,
+    );
+  });
+
+  test('refuses a replicationDestination that is not a SensitiveRegistryBucket, naming the prop', () => {
+    const error = refusal((stack) => ({
+      replicationDestination: new s3.Bucket(stack, 'PlainBucket', { versioned: true }),
+    }));
+    expectRefusal(
+      error,
+      'replicationDestination',
+      /as protected as the original.*another SensitiveRegistryBucket/,
+    );
+  });
+
+  test('refuses a replicationDestination in another account', () => {
+    const app = new App();
+    const env = { region: 'eu-west-1' };
+    const replica = new SensitiveRegistryBucket(
+      new Stack(app, 'Replica', { env: { ...env, account: '222233334444' } }),
+      'Replica',
+    );
+    const stack = new Stack(app, 'Test', { env: { ...env, account: '111122223333' } });
+    expect(() => new SensitiveRegistryBucket(stack, 'Roll', { replicationDestination: replica })).toThrow(
+      /^SensitiveRegistryBucket Test\/Roll: replicationDestination is refused: replication to another account/,
+    );
+  });
+
+  test('refuses a replicationDestination without Object Lock for a registry with Object Lock', () => {
+    const error = refusal((stack) => ({
+      objectLock: { mode: 'COMPLIANCE', retention: Duration.days(30) },
+      replicationDestination: new SensitiveRegistryBucket(stack, 'Replica'),
+    }));
+    expectRefusal(error, 'replicationDestination', /only to a bucket that also has Object Lock/);
+  });
+
+  test('accepts the safe value of an s3.BucketProps key, as a {...bucketProps} spread passes it', () => {
+    expect(() =>
+      registry({
+        versioned: true,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        publicReadAccess: false,
+        autoDeleteObjects: false,
+        removalPolicy: RemovalPolicy.RETAIN,
+        encryption: s3.BucketEncryption.KMS,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        blockPublicAccess: new s3.BlockPublicAccess({
+          blockPublicAcls: true,
+          ignorePublicAcls: true,
+          blockPublicPolicy: true,
+          restrictPublicBuckets: true,
         }),
-      })).message,
-    ).toMatch(/hosts a website/);
-    expect(
-      refusal({}, (stack) => ({
-        accessLogsBucket: new s3.Bucket(stack, 'Logs', {
-          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-          encryption: s3.BucketEncryption.KMS,
-        }),
-      })).message,
-    ).toMatch(/SSE-KMS/);
+        websiteIndexDocument: undefined,
+      } as SensitiveRegistryBucketProps),
+    ).not.toThrow();
   });
 });
 
 describe('SensitiveRegistryBucket templates pass the real cfn-lint', () => {
-  test('default and every option on: no cfn-lint error', () => {
+  test('a default registry and one with every option on synthesize with no cfn-lint error', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-cfn-lint-'));
-    const app = new App({ outdir });
-    new SensitiveRegistryBucket(new Stack(app, 'Default'), 'Roll');
-    const everything = new Stack(app, 'Everything');
-    const replica = new SensitiveRegistryBucket(everything, 'Replica');
-    new SensitiveRegistryBucket(everything, 'Roll', {
-      bucketName: 'electoral-roll-2026',
-      objectLock: { mode: 'COMPLIANCE', retention: Duration.days(3650) },
-      allowedOrganizationId: 'o-a1b2c3d4e5',
-      allowedVpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'],
-      noncurrentVersionExpiration: Duration.days(365),
-      replicationDestination: replica,
-      cors: [{ allowedMethods: [s3.HttpMethods.GET], allowedOrigins: ['https://registro.example.gob.mx'] }],
-    });
-    const assembly = app.synth();
-    const templates = assembly.stacks.map((stack) => path.join(assembly.directory, stack.templateFile));
-    expect(cfnLint(templates).errors).toEqual([]);
+    try {
+      const app = new App({ outdir });
+      new SensitiveRegistryBucket(new Stack(app, 'Default'), 'Roll');
+      const everything = new Stack(app, 'Everything');
+      const objectLock = { mode: 'COMPLIANCE', retention: Duration.days(3650) } as const;
+      const replica = new SensitiveRegistryBucket(everything, 'Replica', {
+        objectLock,
+        encryptionKey: new kms.Key(everything, 'ReplicaKey', { enableKeyRotation: true }),
+      });
+      const roll = new SensitiveRegistryBucket(everything, 'Roll', {
+        bucketName: 'electoral-roll-2026',
+        objectLock,
+        accessLogsBucket: new s3.Bucket(everything, 'CentralLogs', {
+          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+          objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+          enforceSSL: true,
+        }),
+        accessLogsPrefix: 'electoral-roll/',
+        allowedOrganizationId: 'o-a1b2c3d4e5',
+        allowedVpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'],
+        abortIncompleteMultipartUploadAfter: Duration.days(3),
+        noncurrentVersionExpiration: Duration.days(365),
+        replicationDestination: replica,
+        cors: [{ allowedMethods: [s3.HttpMethods.GET], allowedOrigins: ['https://registro.example.gob.mx'] }],
+      });
+      roll.grantReadWrite(
+        new iam.Role(everything, 'Registrars', { assumedBy: new iam.AccountRootPrincipal() }),
+      );
+      const assembly = app.synth();
+      const templates = assembly.stacks.map((stack) => path.join(assembly.directory, stack.templateFile));
+      expect(templates).toHaveLength(2);
+      expect(cfnLint(templates).errors).toEqual([]);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test('cfnLint reports error-level findings and leaves warnings out of errors', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-cfn-lint-'));
+    try {
+      const template = path.join(dir, 'broken.template.json');
+      fs.writeFileSync(
+        template,
+        JSON.stringify({
+          Parameters: { Unused: { Type: 'String' } },
+          Resources: { Roll: { Type: 'AWS::S3::Bucket', Properties: { BucketNam: 'roll' } } },
+        }),
+      );
+      const { errors, output } = cfnLint([template]);
+      expect(errors).toEqual([expect.stringMatching(/broken\.template\.json: E3002 .*BucketNam/)]);
+      expect(output).toMatch(/"Level": "Warning"/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('cfnLint throws a clear error when the cfn-lint binary is missing', () => {
+    const originalPath = process.env.PATH;
+    process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-empty-path-'));
+    try {
+      expect(() => cfnLint(['template.json'])).toThrow(/cfn-lint binary is not on PATH/);
+    } finally {
+      process.env.PATH = originalPath;
+    }
   });
 });
