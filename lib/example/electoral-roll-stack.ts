@@ -5,12 +5,18 @@
 import { CfnElement, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { PublicAccessGuard } from '../public-access-guard';
 import { SensitiveRegistryBucket } from '../sensitive-registry-bucket';
 
-/** A stack holding one electoral roll in a {@link SensitiveRegistryBucket}, and a role that may read it. */
+/**
+ * A stack holding one electoral roll in a {@link SensitiveRegistryBucket}, a role that may read it, and the
+ * {@link PublicAccessGuard} that closes any bucket of the account that drifts public.
+ */
 export class ElectoralRollStack extends Stack {
   /** The registry bucket. */
   readonly roll: SensitiveRegistryBucket;
+  /** The drift guard: closes any bucket of the account that drifts public, and tells on-call. */
+  readonly guard: PublicAccessGuard;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, {
@@ -20,6 +26,7 @@ export class ElectoralRollStack extends Stack {
     this.roll = new SensitiveRegistryBucket(this, 'ElectoralRoll', {
       noncurrentVersionExpiration: Duration.days(365),
     });
+    this.guard = new PublicAccessGuard(this, 'PublicAccessGuard');
     const auditors = new iam.Role(this, 'RollAuditors', {
       assumedBy: new iam.AccountRootPrincipal(),
       description: 'Reads the electoral roll for audits; nothing else.',
