@@ -1,0 +1,125 @@
+/**
+ * Decides one bucket's compliance from its live state. Pure: the judgement of "public" itself comes
+ * from lib/exposure, and this module only applies the guard's policy on top of it.
+ */
+import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from '../classification';
+import { BucketExposure, judgeBucketExposure } from '../exposure';
+import { AccountBlockPublicAccessReading } from './account-state';
+import { LiveBucketState, tagValue } from './bucket-state';
+import { Exemption, readExemption } from './exemption';
+
+/** AWS Config's three verdicts. */
+export type ComplianceVerdict = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
+
+/** The guard's decision on one readable bucket. */
+export interface BucketDecision {
+  readonly compliance: ComplianceVerdict;
+  /** Tagged `registry-guard:classification=sensitive-registry`: held to the strict rules, never exempt. */
+  readonly isRegistry: boolean;
+  readonly exposure: BucketExposure;
+  readonly exemption: Exemption;
+  /** Why the bucket is NON_COMPLIANT, in short phrases; empty otherwise. */
+  readonly problems: readonly string[];
+  /** What else the annotation should say: neutralised grants, ignored exemptions, unread account settings. */
+  readonly notes: readonly string[];
+}
+
+/** What {@link decideBucket} needs. */
+export interface DecisionInput {
+  readonly state: LiveBucketState;
+  readonly accountBlockPublicAccess: AccountBlockPublicAccessReading;
+  readonly now: Date;
+}
+
+/**
+ * NON_COMPLIANT when the bucket is effectively public; for a registry bucket also when it has any public
+ * grant (even one Block Public Access neutralises) or any bucket-level Block Public Access setting off.
+ * An ordinary bucket with a valid exemption is NOT_APPLICABLE. Everything else is COMPLIANT.
+ *
+ * @example
+ * const decision = decideBucket({
+ *   state: { bucket: 'roll', tags: [{ Key: 'registry-guard:classification', Value: 'sensitive-registry' }], acl: {} },
+ *   accountBlockPublicAccess: { status: 'none' },
+ *   now: new Date(),
+ * });
+ * decision.problems; // ['registry Block Public Access off (all four)']
+ */
+export function decideBucket(input: DecisionInput): BucketDecision {
+  const { state, accountBlockPublicAccess, now } = input;
+  const exposure = judgeBucketExposure({
+    policy: state.policy,
+    acl: state.acl,
+    bucketBlockPublicAccess: state.blockPublicAccess,
+    // Unread account settings are left out: the bucket is then judged as if they were off, never looser.
+    accountBlockPublicAccess:
+      accountBlockPublicAccess.status === 'found' ? accountBlockPublicAccess.configuration : undefined,
+  });
+  const isRegistry =
+    tagValue(state.tags, REGISTRY_CLASSIFICATION_TAG_KEY) === REGISTRY_CLASSIFICATION_TAG_VALUE;
+  const exemption = readExemption(state.tags, now);
+  const notes: string[] = [];
+  if (accountBlockPublicAccess.status === 'unreadable') {
+    notes.push(
+      `account-level Block Public Access could not be read (${accountBlockPublicAccess.error}): judged without it`,
+    );
+  }
+  if (isRegistry && exemption.status !== 'none') {
+    notes.push('exemption tags ignored: a registry bucket is never exempt');
+  } else if (exemption.status === 'invalid') {
+    notes.push(exemption.why);
+  }
+  if (!isRegistry && exemption.status === 'valid') {
+    return {
+      compliance: 'NOT_APPLICABLE',
+      isRegistry,
+      exposure,
+      exemption,
+      problems: [],
+      notes: [`exempt until ${exemption.expires}: ${exemption.reason}`, ...notes],
+    };
+  }
+  const problems = problemsOf(exposure, isRegistry);
+  if (problems.length === 0) notes.unshift(...neutralisationNotes(exposure));
+  return {
+    compliance: problems.length > 0 ? 'NON_COMPLIANT' : 'COMPLIANT',
+    isRegistry,
+    exposure,
+    exemption,
+    problems,
+    notes,
+  };
+}
+
+/** Short phrases: they lead the 256-character annotation. */
+function problemsOf(exposure: BucketExposure, isRegistry: boolean): string[] {
+  const problems: string[] = [];
+  if (exposure.policy.isPublic && !exposure.policyNeutralised) problems.push('public via bucket policy');
+  if (exposure.acl.isPublic && !exposure.aclNeutralised) problems.push('public via ACL');
+  if (!isRegistry) return problems;
+  if (exposure.policyNeutralised) problems.push('registry policy has a public statement (neutralised)');
+  if (exposure.aclNeutralised) problems.push('registry ACL has a public grant (neutralised)');
+  const settingsOff = exposure.bucketBlockPublicAccess.settingsOff;
+  if (settingsOff.length > 0) {
+    const which = settingsOff.length === 4 ? 'all four' : settingsOff.join(', ');
+    problems.push(`registry Block Public Access off (${which})`);
+  }
+  return problems;
+}
+
+/** For an ordinary bucket a neutralised grant is compliant, but worth saying which level neutralises it. */
+function neutralisationNotes(exposure: BucketExposure): string[] {
+  const notes: string[] = [];
+  const level = (setting: 'RestrictPublicBuckets' | 'IgnorePublicAcls'): string =>
+    exposure.bucketBlockPublicAccess.settingsOn.includes(setting) ? 'bucket-level' : 'account-level';
+  if (exposure.policyNeutralised) {
+    notes.push(
+      `public policy neutralised by ${level('RestrictPublicBuckets')} Block Public Access (RestrictPublicBuckets)`,
+    );
+  }
+  if (exposure.aclNeutralised) {
+    notes.push(
+      `public ACL neutralised by ${level('IgnorePublicAcls')} Block Public Access (IgnorePublicAcls)`,
+    );
+  }
+  return notes;
+}

@@ -1,0 +1,322 @@
+/**
+ * Turns the raw Lambda event into one of the four things the guard acts on, or rejects it. Nothing here
+ * calls AWS: a malformed event must leave every bucket untouched.
+ */
+import { InvalidEventError } from './errors';
+
+/** CloudTrail events for one bucket: the seconds-level fast path. */
+export const BUCKET_EVENT_NAMES = [
+  'PutBucketPolicy',
+  'PutBucketAcl',
+  'PutBucketPublicAccessBlock',
+  'DeleteBucketPublicAccessBlock',
+  'PutBucketOwnershipControls',
+  'CreateBucket',
+] as const;
+
+/** CloudTrail events for the account's Block Public Access. */
+export const ACCOUNT_EVENT_NAMES = ['PutAccountPublicAccessBlock', 'DeleteAccountPublicAccessBlock'] as const;
+
+/** A CloudTrail event name the guard acts on for one bucket. */
+export type BucketEventName = (typeof BUCKET_EVENT_NAMES)[number];
+/** A CloudTrail event name the guard acts on for the account. */
+export type AccountEventName = (typeof ACCOUNT_EVENT_NAMES)[number];
+
+/** Configuration item statuses for which the rule reports NOT_APPLICABLE. */
+const STATUSES_OUT_OF_SCOPE: ReadonlySet<string> = new Set([
+  'ResourceDeleted',
+  'ResourceDeletedNotRecorded',
+  'ResourceNotRecorded',
+]);
+
+/** Fields every AWS Config custom-rule event carries. */
+interface ConfigRuleEventFields {
+  /** Token PutEvaluations needs to attach evaluations to this rule run. */
+  readonly resultToken: string;
+  /** The account the rule runs in, when the event names it. */
+  readonly accountId?: string;
+  readonly configRuleName?: string;
+}
+
+/** A configuration item change (full or oversized) for one bucket. */
+export interface ConfigChangeEvent extends ConfigRuleEventFields {
+  readonly kind: 'config-change';
+  readonly messageType:
+    'ConfigurationItemChangeNotification' | 'OversizedConfigurationItemChangeNotification';
+  readonly bucket: string;
+  /** The bucket's region as the configuration item records it. */
+  readonly region?: string;
+  /** The item's capture time: PutEvaluations' OrderingTimestamp. */
+  readonly orderingTimestamp: Date;
+  /** Set when Config says the bucket is out of scope or deleted: the rule reports NOT_APPLICABLE unread. */
+  readonly notApplicableReason?: string;
+}
+
+/** A periodic run: sweep every bucket. */
+export interface ConfigScheduledEvent extends ConfigRuleEventFields {
+  readonly kind: 'config-scheduled';
+  /** The notification's creation time: PutEvaluations' OrderingTimestamp. */
+  readonly orderingTimestamp: Date;
+}
+
+/** Fields of an EventBridge "AWS API Call via CloudTrail" event the guard uses. */
+interface ApiCallEventFields {
+  readonly accountId: string;
+  readonly region: string;
+  /** `detail.userIdentity.arn`: who made the call, when CloudTrail names them. */
+  readonly callerArn?: string;
+  readonly eventTime?: string;
+}
+
+/** An API call that may have opened one bucket. */
+export interface BucketApiCallEvent extends ApiCallEventFields {
+  readonly kind: 'bucket-api-call';
+  readonly eventName: BucketEventName;
+  readonly bucket: string;
+}
+
+/** An API call that changed the account's Block Public Access. */
+export interface AccountApiCallEvent extends ApiCallEventFields {
+  readonly kind: 'account-api-call';
+  readonly eventName: AccountEventName;
+}
+
+/** Every event the guard acts on. */
+export type GuardEvent = ConfigChangeEvent | ConfigScheduledEvent | BucketApiCallEvent | AccountApiCallEvent;
+
+type Fields = Record<string, unknown>;
+
+/**
+ * Validates and normalises a Lambda event.
+ *
+ * @throws InvalidEventError for anything else: null, a missing or mistyped field, an `invokingEvent` that
+ *   is not JSON, an unknown `messageType`, `detail-type` or `eventName`.
+ * @example
+ * const event = parseGuardEvent({
+ *   invokingEvent: JSON.stringify({ messageType: 'ScheduledNotification', notificationCreationTime: '2026-11-25T00:00:00.000Z' }),
+ *   resultToken: 'token',
+ *   accountId: '123456789012',
+ * });
+ * event.kind; // 'config-scheduled'
+ */
+export function parseGuardEvent(event: unknown): GuardEvent {
+  const fields = objectOrReject(event, 'the event');
+  if ('invokingEvent' in fields) return parseConfigRuleEvent(fields);
+  if ('detail-type' in fields) return parseApiCallEvent(fields);
+  throw new InvalidEventError(
+    'the event has neither invokingEvent (AWS Config) nor detail-type (EventBridge)',
+  );
+}
+
+/**
+ * Says in a few words what triggered the guard, for evidence and notices.
+ *
+ * @example
+ * describeEvent({ kind: 'bucket-api-call', eventName: 'PutBucketPolicy', bucket: 'roll', accountId: '123456789012', region: 'eu-west-1' });
+ * // 'CloudTrail PutBucketPolicy'
+ */
+export function describeEvent(event: GuardEvent): string {
+  switch (event.kind) {
+    case 'config-change':
+    case 'config-scheduled': {
+      const rule = event.configRuleName === undefined ? '' : ` (rule ${event.configRuleName})`;
+      const messageType = event.kind === 'config-change' ? event.messageType : 'ScheduledNotification';
+      return `AWS Config ${messageType}${rule}`;
+    }
+    case 'bucket-api-call':
+    case 'account-api-call': {
+      const time = event.eventTime === undefined ? '' : ` at ${event.eventTime}`;
+      return `CloudTrail ${event.eventName}${time}`;
+    }
+  }
+}
+
+function parseConfigRuleEvent(fields: Fields): ConfigChangeEvent | ConfigScheduledEvent {
+  if (typeof fields.invokingEvent !== 'string') {
+    throw new InvalidEventError('invokingEvent is not a string: AWS Config sends it as JSON text');
+  }
+  let invoking: unknown;
+  try {
+    invoking = JSON.parse(fields.invokingEvent);
+  } catch (error) {
+    throw new InvalidEventError(`invokingEvent is not JSON (${(error as Error).message})`);
+  }
+  const invokingFields = objectOrReject(invoking, 'invokingEvent');
+  checkRuleParameters(fields.ruleParameters);
+  const common: ConfigRuleEventFields = {
+    resultToken: nonEmptyString(fields.resultToken, 'resultToken'),
+    accountId: optionalAccountId(fields.accountId, 'accountId'),
+    configRuleName: optionalString(fields.configRuleName, 'configRuleName'),
+  };
+  const eventLeftScope = fields.eventLeftScope;
+  if (eventLeftScope !== undefined && typeof eventLeftScope !== 'boolean') {
+    throw new InvalidEventError('eventLeftScope is not true or false');
+  }
+  const messageType = invokingFields.messageType;
+  switch (messageType) {
+    case 'ConfigurationItemChangeNotification':
+    case 'OversizedConfigurationItemChangeNotification': {
+      const itemField =
+        messageType === 'ConfigurationItemChangeNotification'
+          ? 'configurationItem'
+          : 'configurationItemSummary';
+      const item = objectOrReject(invokingFields[itemField], `invokingEvent.${itemField}`);
+      if (item.resourceType !== 'AWS::S3::Bucket') {
+        throw new InvalidEventError(
+          `invokingEvent.${itemField}.resourceType is ${JSON.stringify(item.resourceType)}, not AWS::S3::Bucket: ` +
+            'scope the Config rule to AWS::S3::Bucket',
+        );
+      }
+      const bucket = bucketName(
+        item.resourceName ?? item.resourceId,
+        `invokingEvent.${itemField}.resourceName`,
+      );
+      const status = optionalString(
+        item.configurationItemStatus,
+        `invokingEvent.${itemField}.configurationItemStatus`,
+      );
+      let notApplicableReason: string | undefined;
+      if (eventLeftScope === true) notApplicableReason = 'the bucket left the rule’s scope';
+      else if (status !== undefined && STATUSES_OUT_OF_SCOPE.has(status)) {
+        notApplicableReason = `the configuration item status is ${status}`;
+      }
+      return {
+        ...common,
+        accountId:
+          common.accountId ?? optionalAccountId(item.awsAccountId, `invokingEvent.${itemField}.awsAccountId`),
+        kind: 'config-change',
+        messageType,
+        bucket,
+        region: optionalString(item.awsRegion, `invokingEvent.${itemField}.awsRegion`),
+        orderingTimestamp: timestamp(
+          item.configurationItemCaptureTime,
+          `invokingEvent.${itemField}.configurationItemCaptureTime`,
+        ),
+        notApplicableReason,
+      };
+    }
+    case 'ScheduledNotification':
+      return {
+        ...common,
+        kind: 'config-scheduled',
+        orderingTimestamp: timestamp(
+          invokingFields.notificationCreationTime,
+          'invokingEvent.notificationCreationTime',
+        ),
+      };
+    default:
+      throw new InvalidEventError(
+        `invokingEvent.messageType ${JSON.stringify(messageType)} is not ConfigurationItemChangeNotification, ` +
+          'OversizedConfigurationItemChangeNotification or ScheduledNotification',
+      );
+  }
+}
+
+function parseApiCallEvent(fields: Fields): BucketApiCallEvent | AccountApiCallEvent {
+  if (fields['detail-type'] !== 'AWS API Call via CloudTrail') {
+    throw new InvalidEventError(
+      `detail-type ${JSON.stringify(fields['detail-type'])} is not "AWS API Call via CloudTrail"`,
+    );
+  }
+  if (fields.source !== undefined && fields.source !== 'aws.s3') {
+    throw new InvalidEventError(`source ${JSON.stringify(fields.source)} is not aws.s3`);
+  }
+  const detail = objectOrReject(fields.detail, 'detail');
+  const eventName = detail.eventName;
+  const userIdentity = detail.userIdentity;
+  const callerArn =
+    userIdentity !== null && typeof userIdentity === 'object'
+      ? optionalString((userIdentity as Fields).arn, 'detail.userIdentity.arn')
+      : undefined;
+  const common: ApiCallEventFields = {
+    accountId: accountId(fields.account, 'account'),
+    region: nonEmptyString(fields.region ?? detail.awsRegion, 'region'),
+    callerArn,
+    eventTime: optionalString(detail.eventTime, 'detail.eventTime'),
+  };
+  if (isOneOf(eventName, BUCKET_EVENT_NAMES)) {
+    const requestParameters = objectOrReject(detail.requestParameters, 'detail.requestParameters');
+    return {
+      ...common,
+      kind: 'bucket-api-call',
+      eventName,
+      bucket: bucketName(requestParameters.bucketName, 'detail.requestParameters.bucketName'),
+    };
+  }
+  if (isOneOf(eventName, ACCOUNT_EVENT_NAMES)) return { ...common, kind: 'account-api-call', eventName };
+  throw new InvalidEventError(
+    `detail.eventName ${JSON.stringify(eventName)} is not one of ${[...BUCKET_EVENT_NAMES, ...ACCOUNT_EVENT_NAMES].join(', ')}`,
+  );
+}
+
+/** The guard takes no parameters, but a rule that sends broken ones is misconfigured: say so. */
+function checkRuleParameters(ruleParameters: unknown): void {
+  if (ruleParameters === undefined || ruleParameters === null || ruleParameters === '') return;
+  if (typeof ruleParameters !== 'string') throw new InvalidEventError('ruleParameters is not a string');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(ruleParameters);
+  } catch {
+    throw new InvalidEventError('ruleParameters is not JSON');
+  }
+  objectOrReject(parsed, 'ruleParameters');
+}
+
+function objectOrReject(value: unknown, name: string): Fields {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidEventError(
+      `${name} is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `missing or not an object`}`,
+    );
+  }
+  return value as Fields;
+}
+
+function nonEmptyString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new InvalidEventError(`${name} is missing or empty`);
+  return value;
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new InvalidEventError(`${name} is not a string`);
+  return value;
+}
+
+function accountId(value: unknown, name: string): string {
+  const id = optionalAccountId(value, name);
+  if (id === undefined) throw new InvalidEventError(`${name} is missing`);
+  return id;
+}
+
+function optionalAccountId(value: unknown, name: string): string | undefined {
+  const id = optionalString(value, name);
+  if (id !== undefined && !/^\d{12}$/.test(id)) {
+    throw new InvalidEventError(`${name} ${JSON.stringify(id)} is not a 12-digit account id`);
+  }
+  return id;
+}
+
+/**
+ * Legacy us-east-1 buckets may have capitals and underscores, so only what would break an evidence key
+ * or an API path is refused.
+ */
+function bucketName(value: unknown, name: string): string {
+  const bucket = nonEmptyString(value, name);
+  if (bucket.length > 255 || /[/\s]/.test(bucket)) {
+    throw new InvalidEventError(`${name} ${JSON.stringify(bucket)} is not a bucket name`);
+  }
+  return bucket;
+}
+
+function timestamp(value: unknown, name: string): Date {
+  const text = nonEmptyString(value, name);
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidEventError(`${name} ${JSON.stringify(text)} is not a time`);
+  return date;
+}
+
+function isOneOf<T extends string>(value: unknown, names: readonly T[]): value is T {
+  return typeof value === 'string' && (names as readonly string[]).includes(value);
+}

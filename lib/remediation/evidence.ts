@@ -1,0 +1,125 @@
+/**
+ * The evidence bucket: a copy of a bucket's access settings taken before the guard changes them, which
+ * also serves as the remediation history that loop detection counts.
+ */
+import {
+  ListObjectsV2Command,
+  PublicAccessBlockConfiguration,
+  PutObjectCommand,
+  S3Client,
+  Tag,
+} from '@aws-sdk/client-s3';
+import { BucketAcl } from './bucket-state';
+
+/** Remediations of one bucket within {@link LOOP_WINDOW_MS}, this one included, that make a loop. */
+export const LOOP_THRESHOLD = 3;
+/** The window loop detection looks back over: one hour. */
+export const LOOP_WINDOW_MS = 60 * 60 * 1000;
+
+/** What a bucket looked like before the guard touched it. Field names match docs/runbook.md. */
+export interface BucketSnapshot {
+  /** The policy text exactly as S3 returned it; null when none. */
+  readonly policy: string | null;
+  readonly acl: BucketAcl;
+  /** The bucket's own Block Public Access; null when none was configured. */
+  readonly blockPublicAccess: PublicAccessBlockConfiguration | null;
+  /** `{ objectOwnership }`, null when none was configured, or why it could not be read. */
+  readonly ownershipControls: { readonly objectOwnership?: string } | null | { readonly unreadable: string };
+  readonly tags: readonly Tag[];
+  /** The account's Block Public Access, as read for the judgement. */
+  readonly accountBlockPublicAccess: PublicAccessBlockConfiguration | null | { readonly unreadable: string };
+}
+
+/** The evidence object written before any change. */
+export interface EvidenceDocument {
+  readonly schema: 'registry-guard/evidence/v1';
+  readonly evidenceId: string;
+  readonly capturedAt: string;
+  /** The bucket concerned; absent for account-level evidence. */
+  readonly bucket?: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly registryBucket?: boolean;
+  readonly mode: string;
+  /** What triggered the guard, e.g. `CloudTrail PutBucketPolicy at 2026-11-25T02:49:00Z`. */
+  readonly event: string;
+  /** For CloudTrail events, who made the change (`userIdentity.arn`). */
+  readonly caller?: string;
+  /** Each way in, as the exposure judgement words it. */
+  readonly whatWasPublic: readonly string[];
+  /** Set when this is the {@link LOOP_THRESHOLD}th remediation or more within the hour. */
+  readonly loop?: { readonly remediationsInLastHour: number };
+  readonly before:
+    BucketSnapshot | { readonly accountBlockPublicAccess: PublicAccessBlockConfiguration | null };
+}
+
+/**
+ * `<bucket>/<ISO timestamp>-<short id>.json`: sorted by time under the bucket's own prefix.
+ *
+ * @example
+ * evidenceKey('roll', new Date('2026-11-25T02:49:00Z'), '1a2b3c4d'); // 'roll/2026-11-25T02:49:00.000Z-1a2b3c4d.json'
+ */
+export function evidenceKey(bucket: string, capturedAt: Date, evidenceId: string): string {
+  return `${bucket}/${capturedAt.toISOString()}-${evidenceId}.json`;
+}
+
+/**
+ * `_account/<account id>/<ISO timestamp>-<short id>.json`. No bucket name can start with `_`, so account
+ * evidence never mixes with a bucket's.
+ *
+ * @example
+ * accountEvidenceKey('123456789012', new Date('2026-11-25T02:49:00Z'), '1a2b3c4d');
+ */
+export function accountEvidenceKey(accountId: string, capturedAt: Date, evidenceId: string): string {
+  return `_account/${accountId}/${capturedAt.toISOString()}-${evidenceId}.json`;
+}
+
+/**
+ * Writes an evidence object. Throws when S3 refuses it: the caller must then rewrite nothing.
+ *
+ * @example
+ * await writeEvidence(new S3Client({}), 'guard-evidence', 'roll/2026-...json', document);
+ */
+export async function writeEvidence(
+  s3: S3Client,
+  evidenceBucket: string,
+  key: string,
+  document: EvidenceDocument,
+): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: evidenceBucket,
+      Key: key,
+      Body: `${JSON.stringify(document, null, 2)}\n`,
+      ContentType: 'application/json',
+    }),
+  );
+}
+
+/**
+ * How many times the guard remediated the bucket within the last hour, counted from its evidence objects
+ * (one per remediation). Listing starts after the key an hour-old evidence object would have, so only
+ * the last hour's objects come back.
+ *
+ * @example
+ * const earlier = await countRecentRemediations(new S3Client({}), 'guard-evidence', 'roll', new Date());
+ * const isLoop = earlier + 1 >= LOOP_THRESHOLD;
+ */
+export async function countRecentRemediations(
+  s3: S3Client,
+  evidenceBucket: string,
+  bucket: string,
+  now: Date,
+): Promise<number> {
+  const windowStart = new Date(now.getTime() - LOOP_WINDOW_MS);
+  const output = await s3.send(
+    new ListObjectsV2Command({
+      Bucket: evidenceBucket,
+      Prefix: `${bucket}/`,
+      // Keys below a deeper "/" (another tool's objects) come back as CommonPrefixes, not Contents.
+      Delimiter: '/',
+      StartAfter: `${bucket}/${windowStart.toISOString()}`,
+    }),
+  );
+  return (output.Contents ?? []).filter((object) => object.Key?.endsWith('.json')).length;
+}

@@ -1,0 +1,268 @@
+/**
+ * The on-call notice: plain text a person reads on a phone, in the order docs/runbook.md explains it.
+ */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { AccountBlockPublicAccessReading } from './account-state';
+import { ActionRecord } from './actions';
+import { BucketOutcome } from './outcome';
+import { GuardMode } from './settings';
+
+/** SNS limits a subject to 100 characters. */
+export const MAX_SUBJECT_LENGTH = 100;
+/** Where the notice sends the reader next. */
+export const RUNBOOK = 'docs/runbook.md';
+
+/** A notice ready to publish. */
+export interface Notice {
+  /** At most {@link MAX_SUBJECT_LENGTH} characters, ASCII, one line. */
+  readonly subject: string;
+  readonly message: string;
+  /** SNS message attributes, for subscription filter policies. */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** What a notice says about the invocation besides the bucket itself. */
+export interface NoticeContext {
+  readonly accountId?: string;
+  readonly region?: string;
+  readonly mode: GuardMode;
+  /** Set when GUARD_MODE was not understood. */
+  readonly modeWarning?: string;
+  /** What triggered the guard. */
+  readonly trigger: string;
+  /** For CloudTrail events, who made the change. */
+  readonly callerArn?: string;
+}
+
+/**
+ * Composes the notice for one bucket: what was public and why, what was done and whether it was verified,
+ * where the evidence is and how to restore from it.
+ *
+ * @example
+ * const notice = composeBucketNotice(outcome, { accountId: '123456789012', region: 'eu-west-1', mode: 'remediate', trigger: 'CloudTrail PutBucketPolicy' });
+ * notice.subject; // 'registry-guard: closed public registry bucket roll'
+ */
+export function composeBucketNotice(outcome: BucketOutcome, context: NoticeContext): Notice {
+  const remediation = outcome.remediation;
+  const lines: string[] = [];
+  if (remediation?.loop !== undefined) {
+    lines.push(
+      `LOOP: the guard remediated this bucket ${remediation.loop.remediationsInLastHour} times in the last hour. ` +
+        'Something keeps reopening it: find and stop it first (runbook, step 2).',
+      '',
+    );
+  }
+  lines.push(
+    `Bucket: ${outcome.bucket}`,
+    `Account: ${context.accountId ?? 'unknown'}`,
+    `Region: ${context.region ?? 'unknown'}`,
+    `Registry bucket: ${outcome.isRegistry === undefined ? 'unknown' : outcome.isRegistry ? 'yes' : 'no'}`,
+    `Trigger: ${context.trigger}`,
+  );
+  if (context.callerArn !== undefined) lines.push(`Changed by: ${context.callerArn}`);
+  lines.push(...modeLines(context));
+  if (outcome.unverifiable !== undefined) {
+    lines.push(
+      '',
+      `Could not verify: ${outcome.unverifiable}.`,
+      'Treat the bucket as possibly public: it was reported NON_COMPLIANT and nothing was changed.',
+    );
+  }
+  if (outcome.problems.length > 0) lines.push('', 'Why it is non-compliant:', ...bullets(outcome.problems));
+  if (outcome.reasons.length > 0) lines.push('', 'What was public:', ...bullets(outcome.reasons));
+  if (outcome.notes.length > 0) lines.push('', 'Notes:', ...bullets(outcome.notes));
+  if (remediation !== undefined) {
+    lines.push('', 'What was done:', ...bullets(remediation.actions.map(describeAction)));
+    if (remediation.loopDetectionUnavailable !== undefined) {
+      lines.push(`Loop detection unavailable: ${remediation.loopDetectionUnavailable}.`);
+    }
+  } else if (outcome.unverifiable === undefined) {
+    lines.push('', 'What was done:', '- Nothing: report mode.');
+  }
+  if (remediation?.evidenceUri !== undefined) {
+    lines.push(
+      '',
+      `Evidence: ${remediation.evidenceUri}`,
+      ...restoreRecipe(outcome, remediation.evidenceUri),
+    );
+  } else if (remediation !== undefined) {
+    lines.push('', 'Evidence: none written, so the bucket policy and ACL were left for a human to fix.');
+  }
+  lines.push('', `Runbook: ${RUNBOOK}`);
+  return {
+    subject: subjectLine(
+      `${remediation?.loop !== undefined ? '[LOOP] ' : ''}registry-guard: ${headline(outcome)}`,
+    ),
+    message: lines.join('\n'),
+    attributes: {
+      bucket: outcome.bucket,
+      compliance: outcome.compliance,
+      registry: outcome.isRegistry === true ? 'yes' : 'no',
+      mode: context.mode,
+    },
+  };
+}
+
+/** What the guard found and did about the account's Block Public Access. */
+export interface AccountNoticeInput {
+  readonly accountId: string;
+  readonly before: AccountBlockPublicAccessReading;
+  /** Settings found off; empty when the reading failed. */
+  readonly settingsOff: readonly string[];
+  readonly actions: readonly ActionRecord[];
+  readonly evidenceUri?: string;
+}
+
+/**
+ * Composes the notice for a change to the account's Block Public Access.
+ *
+ * @example
+ * composeAccountNotice({ accountId: '123456789012', before: { status: 'none' }, settingsOff: ['BlockPublicAcls'], actions: [] }, context);
+ */
+export function composeAccountNotice(input: AccountNoticeInput, context: NoticeContext): Notice {
+  const lines = [
+    `Account: ${input.accountId}`,
+    `Region: ${context.region ?? 'unknown'}`,
+    `Trigger: ${context.trigger}`,
+  ];
+  if (context.callerArn !== undefined) lines.push(`Changed by: ${context.callerArn}`);
+  lines.push(...modeLines(context));
+  let headlineText: string;
+  if (input.before.status === 'unreadable') {
+    headlineText = `could not verify account ${input.accountId} Block Public Access`;
+    lines.push(
+      '',
+      `Could not verify: S3 Control GetPublicAccessBlock failed: ${input.before.error}.`,
+      'Nothing was changed. Treat every bucket in the account as relying on its own settings.',
+    );
+  } else {
+    const previous =
+      input.before.status === 'found' ? JSON.stringify(input.before.configuration) : 'none (all off)';
+    headlineText =
+      input.actions.some((action) => action.status === 'failed') || context.mode === 'report'
+        ? `account ${input.accountId} Block Public Access is off`
+        : `restored account ${input.accountId} Block Public Access`;
+    lines.push(
+      '',
+      `Account-level Block Public Access settings off: ${input.settingsOff.join(', ')}`,
+      `Previous setting: ${previous}`,
+    );
+    lines.push('', 'What was done:', ...bullets(input.actions.map(describeAction)));
+    if (input.actions.length === 0) lines.push('- Nothing: report mode.');
+    if (input.evidenceUri !== undefined) lines.push('', `Evidence: ${input.evidenceUri}`);
+    if (input.before.status === 'found' && context.mode === 'remediate') {
+      const settings = Object.entries(input.before.configuration)
+        .map(([setting, on]) => `${setting}=${on === true}`)
+        .join(',');
+      lines.push(
+        'Restore the previous setting (only if it was intended):',
+        `  aws s3control put-public-access-block --account-id ${input.accountId} --public-access-block-configuration ${settings}`,
+      );
+    }
+  }
+  lines.push('', `Runbook: ${RUNBOOK}`);
+  return {
+    subject: subjectLine(`registry-guard: ${headlineText}`),
+    message: lines.join('\n'),
+    attributes: { account: input.accountId, mode: context.mode },
+  };
+}
+
+/**
+ * Publishes a notice to the on-call topic. Throws when SNS refuses it.
+ *
+ * @example
+ * await publishNotice(new SNSClient({}), 'arn:aws:sns:eu-west-1:123456789012:on-call', notice);
+ */
+export async function publishNotice(sns: SNSClient, topicArn: string, notice: Notice): Promise<void> {
+  await sns.send(
+    new PublishCommand({
+      TopicArn: topicArn,
+      Subject: notice.subject,
+      Message: notice.message,
+      MessageAttributes: Object.fromEntries(
+        Object.entries(notice.attributes).map(([name, value]) => [
+          name,
+          { DataType: 'String', StringValue: value },
+        ]),
+      ),
+    }),
+  );
+}
+
+/**
+ * One line per action: what, how it ended, whether it was read back.
+ *
+ * @example
+ * describeAction({ kind: 'block-public-access', action: 'Turned on all four bucket-level Block Public Access settings', status: 'done', verified: true });
+ * // 'Turned on all four bucket-level Block Public Access settings: done, verified by reading it back'
+ */
+export function describeAction(record: ActionRecord): string {
+  const status =
+    record.status === 'done'
+      ? record.verified
+        ? 'done, verified by reading it back'
+        : record.kind === 'evidence'
+          ? 'done'
+          : 'done, NOT verified'
+      : record.status === 'failed'
+        ? 'FAILED'
+        : 'not done';
+  return `${record.action}: ${status}${record.detail === undefined ? '' : ` (${record.detail})`}`;
+}
+
+function headline(outcome: BucketOutcome): string {
+  const kind = outcome.isRegistry === true ? 'registry bucket' : 'bucket';
+  if (outcome.unverifiable !== undefined) return `could not verify bucket ${outcome.bucket}`;
+  const remediation = outcome.remediation;
+  if (remediation === undefined) return `non-compliant ${kind} ${outcome.bucket} (report mode, not changed)`;
+  if (remediation.actions.some((action) => action.status === 'failed')) {
+    return `FAILED to fully close ${kind} ${outcome.bucket}`;
+  }
+  return `closed non-compliant ${kind} ${outcome.bucket}`;
+}
+
+function modeLines(context: NoticeContext): string[] {
+  const lines = [`Mode: ${context.mode}${context.mode === 'report' ? ' (nothing was changed)' : ''}`];
+  if (context.modeWarning !== undefined) lines.push(`WARNING: ${context.modeWarning}`);
+  return lines;
+}
+
+/** Exact commands to put back what the guard removed, from the evidence object. */
+function restoreRecipe(outcome: BucketOutcome, evidenceUri: string): string[] {
+  const actions = outcome.remediation?.actions ?? [];
+  const changed = (kind: ActionRecord['kind']): boolean =>
+    actions.some((action) => action.kind === kind && action.status === 'done');
+  const lines = [
+    'Restore (only if the change was intended; read the runbook first):',
+    `  aws s3 cp ${evidenceUri} evidence.json`,
+  ];
+  if (changed('policy')) {
+    lines.push(
+      `  jq -r '.before.policy' evidence.json > policy.json`,
+      `  aws s3api put-bucket-policy --bucket ${outcome.bucket} --policy file://policy.json`,
+    );
+  }
+  if (changed('acl')) {
+    lines.push(
+      `  jq '.before.acl | {Owner, Grants}' evidence.json > acl.json`,
+      `  aws s3api put-bucket-acl --bucket ${outcome.bucket} --access-control-policy file://acl.json`,
+    );
+  }
+  if (changed('block-public-access')) {
+    lines.push(
+      `  jq '.before.blockPublicAccess' evidence.json   # the previous Block Public Access (runbook, step 3)`,
+    );
+  }
+  return lines;
+}
+
+function bullets(items: readonly string[]): string[] {
+  return items.map((item) => `- ${item}`);
+}
+
+/** SNS subjects: one line, printable ASCII, at most 100 characters. */
+function subjectLine(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7E]/g, '?');
+  return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
+}

@@ -1,0 +1,110 @@
+/**
+ * What the guard concluded and did for one bucket, and the one-line annotation AWS Config shows for it.
+ */
+import { ActionRecord } from './actions';
+import { MAX_ANNOTATION_LENGTH, truncate } from './evaluations';
+import { ComplianceVerdict } from './decision';
+import { RemediationOutcome } from './remediate';
+
+/** The guard's result for one bucket in one invocation. */
+export interface BucketOutcome {
+  readonly bucket: string;
+  readonly compliance: ComplianceVerdict;
+  /** Undefined when the bucket could not be read or was not looked at. */
+  readonly isRegistry?: boolean;
+  /** Why the bucket is NON_COMPLIANT, in short phrases. */
+  readonly problems: readonly string[];
+  /** Each way in, as the exposure judgement words it (`exposure.reasons`). */
+  readonly reasons: readonly string[];
+  /** Everything else worth saying: exemptions, neutralised grants, out of scope, gone. */
+  readonly notes: readonly string[];
+  /** Set when the bucket could not be read: what failed and why. Such a bucket is never COMPLIANT. */
+  readonly unverifiable?: string;
+  /** What remediation did; absent in report mode or when nothing needed doing. */
+  readonly remediation?: RemediationOutcome;
+  /** The annotation for AWS Config, at most 256 characters. */
+  readonly annotation: string;
+}
+
+/**
+ * True when on-call must hear about the bucket: something was public, changed, or could not be verified.
+ * All three make a bucket NON_COMPLIANT; an exempt, compliant or vanished bucket pages nobody.
+ *
+ * @example
+ * if (needsNotice(outcome)) await publishNotice(sns, topicArn, composeBucketNotice(outcome, context));
+ */
+export function needsNotice(outcome: BucketOutcome): boolean {
+  return outcome.compliance === 'NON_COMPLIANT';
+}
+
+/**
+ * Writes the annotation, at most 256 characters: the loop flag and the verdict first, so truncation only
+ * ever cuts detail.
+ *
+ * @example
+ * composeAnnotation({ compliance: 'COMPLIANT', isRegistry: false, problems: [], reasons: [], notes: [] });
+ * // 'Not public.'
+ */
+export function composeAnnotation(outcome: Omit<BucketOutcome, 'annotation' | 'bucket'>): string {
+  if (outcome.unverifiable !== undefined) {
+    return truncate(
+      `Could not be verified, so treated as non-compliant: ${outcome.unverifiable}.`,
+      MAX_ANNOTATION_LENGTH,
+    );
+  }
+  const parts: string[] = [];
+  switch (outcome.compliance) {
+    case 'NOT_APPLICABLE':
+      parts.push(...outcome.notes);
+      break;
+    case 'COMPLIANT':
+      parts.push(
+        outcome.isRegistry === true
+          ? 'Registry bucket: no public grant, Block Public Access all on'
+          : 'Not public',
+        ...outcome.notes,
+      );
+      break;
+    case 'NON_COMPLIANT': {
+      const loop = outcome.remediation?.loop;
+      if (loop !== undefined)
+        parts.push(`LOOP: remediated ${loop.remediationsInLastHour} times in the last hour`);
+      parts.push(outcome.problems.join(', '));
+      parts.push(
+        outcome.remediation === undefined
+          ? 'report mode: nothing changed'
+          : `remediated: ${outcome.remediation.actions
+              .map(shortAction)
+              .filter((text) => text !== '')
+              .join(', ')}`,
+      );
+      parts.push(...outcome.notes, ...outcome.reasons);
+      break;
+    }
+  }
+  return truncate(capitalise(`${parts.filter((part) => part !== '').join('; ')}.`), MAX_ANNOTATION_LENGTH);
+}
+
+/** A few words per action: the annotation has room for little else. */
+function shortAction(record: ActionRecord): string {
+  const names: Record<ActionRecord['kind'], [done: string, skippedText: string, failed: string]> = {
+    evidence: ['evidence saved', '', 'evidence write FAILED'],
+    'block-public-access': ['Block Public Access on', '', 'Block Public Access FAILED'],
+    'account-block-public-access': [
+      'account Block Public Access on',
+      '',
+      'account Block Public Access FAILED',
+    ],
+    policy: ['public statements removed', 'policy left for a human', 'policy rewrite FAILED'],
+    acl: ['public grants removed', 'ACL left as is', 'ACL rewrite FAILED'],
+  };
+  const [done, skippedText, failed] = names[record.kind];
+  if (record.status === 'skipped') return skippedText;
+  if (record.status === 'failed') return failed;
+  if (record.kind === 'evidence') return done;
+  return `${done} (${record.verified ? 'verified' : 'unverified'})`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

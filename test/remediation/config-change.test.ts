@@ -1,0 +1,367 @@
+import {
+  GetBucketTaggingCommand,
+  PutBucketAclCommand,
+  PutBucketPolicyCommand,
+  PutPublicAccessBlockCommand,
+} from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import {
+  ACCOUNT,
+  ALL_ON,
+  auditorStatement,
+  AUTHENTICATED_USERS,
+  configChangeEvent,
+  denyInsecureTransport,
+  EVIDENCE_BUCKET,
+  FakeAccount,
+  LOG_DELIVERY_GRANT,
+  oversizedEvent,
+  OWNER,
+  OWNER_GRANT,
+  policyOf,
+  PUBLIC_READ_GRANT,
+  publicStatement,
+  REGISTRY_TAG,
+} from './support';
+
+const ROLL = 'electoral-roll';
+const CAPTURE_TIME = new Date('2026-11-25T02:40:11.123Z');
+
+/** A registry bucket opened three ways: a public statement, a public ACL grant, Block Public Access off. */
+function openedRegistry(account: FakeAccount): string {
+  const policy = policyOf(publicStatement(ROLL), auditorStatement(ROLL), denyInsecureTransport(ROLL));
+  account.addBucket(ROLL, {
+    tags: [REGISTRY_TAG, { Key: 'owner', Value: 'electoral-commission' }],
+    policy,
+    grants: [OWNER_GRANT, PUBLIC_READ_GRANT, LOG_DELIVERY_GRANT],
+    blockPublicAccess: {
+      BlockPublicAcls: false,
+      IgnorePublicAcls: false,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: false,
+    },
+    objectOwnership: 'BucketOwnerPreferred',
+  });
+  return policy;
+}
+
+describe('ConfigurationItemChangeNotification: an opened registry bucket', () => {
+  let account: FakeAccount;
+  let originalPolicy: string;
+
+  beforeEach(async () => {
+    account = new FakeAccount();
+    originalPolicy = openedRegistry(account);
+    await account.handler()(configChangeEvent(ROLL));
+  });
+
+  test('judges the live bucket, not the configuration item’s copy (which says it is private)', () => {
+    expect(account.evaluations()).toEqual([
+      expect.objectContaining({
+        ComplianceResourceType: 'AWS::S3::Bucket',
+        ComplianceResourceId: ROLL,
+        ComplianceType: 'NON_COMPLIANT',
+        OrderingTimestamp: CAPTURE_TIME,
+      }),
+    ]);
+    expect(account.s3Mock.commandCalls(GetBucketTaggingCommand, { Bucket: ROLL })).toHaveLength(1);
+  });
+
+  test('writes the evidence object before changing anything', () => {
+    const operations = account.operations();
+    const evidenceWrite = operations.indexOf('PutObject');
+    expect(evidenceWrite).toBeGreaterThan(-1);
+    for (const write of ['PutPublicAccessBlock', 'PutBucketPolicy', 'PutBucketAcl']) {
+      expect(operations.indexOf(write)).toBeGreaterThan(evidenceWrite);
+    }
+  });
+
+  test('the evidence holds the original policy text, ACL, Block Public Access, ownership, tags and event', () => {
+    const evidence = account.evidence();
+    expect([...evidence.keys()]).toEqual([`${ROLL}/2026-11-25T03:00:00.000Z-id000001.json`]);
+    const document = evidence.get(`${ROLL}/2026-11-25T03:00:00.000Z-id000001.json`) as Record<
+      string,
+      unknown
+    >;
+    expect(document).toMatchObject({
+      schema: 'registry-guard/evidence/v1',
+      bucket: ROLL,
+      account: ACCOUNT,
+      region: 'us-east-1',
+      registryBucket: true,
+      event: 'AWS Config ConfigurationItemChangeNotification (rule registry-guard-public-access)',
+      before: {
+        policy: originalPolicy,
+        acl: { Owner: OWNER, Grants: [OWNER_GRANT, PUBLIC_READ_GRANT, LOG_DELIVERY_GRANT] },
+        blockPublicAccess: {
+          BlockPublicAcls: false,
+          IgnorePublicAcls: false,
+          BlockPublicPolicy: false,
+          RestrictPublicBuckets: false,
+        },
+        ownershipControls: { objectOwnership: 'BucketOwnerPreferred' },
+        tags: [REGISTRY_TAG, { Key: 'owner', Value: 'electoral-commission' }],
+        accountBlockPublicAccess: null,
+      },
+    });
+    expect((document.whatWasPublic as string[]).join('\n')).toMatch(/statement 1 \(Sid "PublicRead"\)/);
+  });
+
+  test('turns on all four Block Public Access settings and reads them back', () => {
+    expect(account.s3Mock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).toEqual({
+      Bucket: ROLL,
+      PublicAccessBlockConfiguration: ALL_ON,
+    });
+    expect(account.buckets.get(ROLL)?.blockPublicAccess).toEqual(ALL_ON);
+    const operations = account.operations();
+    expect(operations.lastIndexOf('GetPublicAccessBlock')).toBeGreaterThan(
+      operations.indexOf('PutPublicAccessBlock'),
+    );
+  });
+
+  test('removes only the public statement: every other statement stays as parsed', () => {
+    const calls = account.s3Mock.commandCalls(PutBucketPolicyCommand);
+    expect(calls).toHaveLength(1);
+    const written = JSON.parse(calls[0].args[0].input.Policy ?? '');
+    expect(written).toEqual({
+      Version: '2012-10-17',
+      Id: 'RegistryPolicy',
+      Statement: [auditorStatement(ROLL), denyInsecureTransport(ROLL)],
+    });
+  });
+
+  test('removes only the public ACL grant: the owner and LogDelivery keep theirs', () => {
+    const calls = account.s3Mock.commandCalls(PutBucketAclCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].args[0].input).toEqual({
+      Bucket: ROLL,
+      AccessControlPolicy: { Owner: OWNER, Grants: [OWNER_GRANT, LOG_DELIVERY_GRANT] },
+    });
+  });
+
+  test('the annotation says what was wrong and what was done', () => {
+    const [evaluation] = account.evaluations();
+    expect(evaluation.Annotation).toMatch(
+      /^Public via bucket policy, public via ACL, registry Block Public Access off \(all four\); remediated: evidence saved, Block Public Access on \(verified\), public statements removed \(verified\), public grants removed \(verified\); bucket policy statement 1/,
+    );
+    expect(evaluation.Annotation?.length).toBeLessThanOrEqual(256);
+  });
+
+  test('the notice names the bucket, why it was public, each action verified, the evidence and the restore recipe', () => {
+    const notices = account.notices();
+    expect(notices).toHaveLength(1);
+    const [notice] = notices;
+    expect(notice.subject).toBe('registry-guard: closed non-compliant registry bucket electoral-roll');
+    const evidenceUri = `s3://${EVIDENCE_BUCKET}/${ROLL}/2026-11-25T03:00:00.000Z-id000001.json`;
+    for (const line of [
+      `Bucket: ${ROLL}`,
+      `Account: ${ACCOUNT}`,
+      'Region: us-east-1',
+      'Registry bucket: yes',
+      'Mode: remediate',
+      '- bucket policy statement 1 (Sid "PublicRead"): Principal "*" is everyone, and no condition limits it to fixed values',
+      '- ACL grants READ to AllUsers',
+      '- Turned on all four bucket-level Block Public Access settings: done, verified by reading it back',
+      '- Removed public statement 1 (Sid "PublicRead") from the bucket policy; kept the other 2 statements unchanged: done, verified by reading it back',
+      '- Removed the public ACL grants (READ to AllUsers); kept the other 2 grants unchanged: done, verified by reading it back',
+      `Evidence: ${evidenceUri}`,
+      `  aws s3 cp ${evidenceUri} evidence.json`,
+      `  jq -r '.before.policy' evidence.json > policy.json`,
+      `  aws s3api put-bucket-policy --bucket ${ROLL} --policy file://policy.json`,
+      `  aws s3api put-bucket-acl --bucket ${ROLL} --access-control-policy file://acl.json`,
+      'Runbook: docs/runbook.md',
+    ]) {
+      expect(notice.message.split('\n')).toContain(line);
+    }
+    expect(notice.message).not.toContain('LOOP');
+  });
+
+  test('logs one structured line for the bucket, with the bucket as a key and remediated: true', () => {
+    const lines = account.logger.entries.filter((entry) => entry.attributes.bucket === ROLL);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'warn',
+      message: 'Bucket non-compliant',
+      attributes: { compliance: 'NON_COMPLIANT', registry: true, remediated: true, accountId: ACCOUNT },
+    });
+  });
+
+  test('a second run finds the bucket compliant and changes nothing', async () => {
+    const writesBefore = account.operations().filter((name) => /^(Put|Delete)/.test(name)).length;
+    await account.handler()(configChangeEvent(ROLL));
+    expect(account.operations().filter((name) => /^(Put|Delete)/.test(name))).toHaveLength(writesBefore);
+    expect(account.evaluations()[1]).toMatchObject({
+      ComplianceType: 'COMPLIANT',
+      Annotation: 'Registry bucket: no public grant, Block Public Access all on.',
+    });
+    expect(account.notices()).toHaveLength(1);
+    const secondLine = account.logger.entries.filter((entry) => entry.attributes.bucket === ROLL)[1];
+    expect(secondLine).toMatchObject({
+      level: 'info',
+      attributes: { compliance: 'COMPLIANT', remediated: false },
+    });
+  });
+});
+
+describe('ConfigurationItemChangeNotification: other buckets', () => {
+  test('an ordinary bucket opened by its policy gets Block Public Access; its policy is left as it is', async () => {
+    const account = new FakeAccount();
+    const policy = policyOf(publicStatement('open-data'));
+    account.addBucket('open-data', { policy });
+    await account.handler()(configChangeEvent('open-data'));
+    expect(account.buckets.get('open-data')).toMatchObject({ policy, blockPublicAccess: ALL_ON });
+    expect(account.s3Mock.commandCalls(PutBucketPolicyCommand)).toHaveLength(0);
+    expect(account.evaluations()[0].ComplianceType).toBe('NON_COMPLIANT');
+    expect(account.notices()[0].message).toContain(
+      '- Left the public bucket policy for a human: not done (only registry buckets are rewritten; Block Public Access now neutralises it)',
+    );
+  });
+
+  test('an ordinary bucket whose public policy the account’s Block Public Access neutralises is COMPLIANT, with a note', async () => {
+    const account = new FakeAccount();
+    account.accountBlockPublicAccess = ALL_ON;
+    account.addBucket('open-data', { policy: policyOf(publicStatement('open-data')) });
+    await account.handler()(configChangeEvent('open-data'));
+    expect(account.evaluations()[0]).toMatchObject({
+      ComplianceType: 'COMPLIANT',
+      Annotation:
+        'Not public; public policy neutralised by account-level Block Public Access (RestrictPublicBuckets).',
+    });
+    expect(account.operations().filter((name) => /^(Put|Delete)/.test(name))).toEqual([]);
+    expect(account.notices()).toEqual([]);
+  });
+
+  test('a registry bucket whose public grant Block Public Access neutralises is still NON_COMPLIANT and rewritten', async () => {
+    const account = new FakeAccount();
+    account.addBucket(ROLL, {
+      tags: [REGISTRY_TAG],
+      policy: policyOf(publicStatement(ROLL), auditorStatement(ROLL)),
+      blockPublicAccess: ALL_ON,
+    });
+    await account.handler()(configChangeEvent(ROLL));
+    expect(account.evaluations()[0].Annotation).toMatch(
+      /^Registry policy has a public statement \(neutralised\); remediated: evidence saved, public statements removed \(verified\)/,
+    );
+    expect(account.s3Mock.commandCalls(PutPublicAccessBlockCommand)).toHaveLength(0);
+    expect(JSON.parse(account.buckets.get(ROLL)?.policy ?? '').Statement).toEqual([auditorStatement(ROLL)]);
+  });
+
+  test('a registry bucket with one Block Public Access setting off and nothing public is NON_COMPLIANT', async () => {
+    const account = new FakeAccount();
+    account.addBucket(ROLL, {
+      tags: [REGISTRY_TAG],
+      blockPublicAccess: { ...ALL_ON, IgnorePublicAcls: false },
+    });
+    await account.handler()(configChangeEvent(ROLL));
+    expect(account.evaluations()[0].Annotation).toMatch(
+      /^Registry Block Public Access off \(IgnorePublicAcls\); remediated: evidence saved, Block Public Access on \(verified\)\.$/,
+    );
+    expect(account.buckets.get(ROLL)?.blockPublicAccess).toEqual(ALL_ON);
+  });
+
+  test('deletes the policy when every statement in it is public', async () => {
+    const account = new FakeAccount();
+    account.addBucket(ROLL, {
+      tags: [REGISTRY_TAG],
+      policy: policyOf(publicStatement(ROLL)),
+      blockPublicAccess: ALL_ON,
+    });
+    await account.handler()(configChangeEvent(ROLL));
+    expect(account.operations()).toContain('DeleteBucketPolicy');
+    expect(account.buckets.get(ROLL)?.policy).toBeUndefined();
+    expect(account.notices()[0].message).toContain(
+      '- Deleted the bucket policy: every statement was public (public statement 1 (Sid "PublicRead")): done, verified by reading it back',
+    );
+  });
+
+  test('removes AuthenticatedUsers grants too', async () => {
+    const account = new FakeAccount();
+    const authenticatedWrite = {
+      Grantee: { Type: 'Group' as const, URI: AUTHENTICATED_USERS },
+      Permission: 'WRITE' as const,
+    };
+    account.addBucket(ROLL, {
+      tags: [REGISTRY_TAG],
+      grants: [OWNER_GRANT, authenticatedWrite],
+      blockPublicAccess: ALL_ON,
+    });
+    await account.handler()(configChangeEvent(ROLL));
+    expect(account.buckets.get(ROLL)?.grants).toEqual([OWNER_GRANT]);
+  });
+
+  test('leaves the ACL alone when BucketOwnerEnforced disables ACLs', async () => {
+    const account = new FakeAccount();
+    account.addBucket(ROLL, {
+      tags: [REGISTRY_TAG],
+      grants: [OWNER_GRANT, PUBLIC_READ_GRANT],
+      blockPublicAccess: ALL_ON,
+      objectOwnership: 'BucketOwnerEnforced',
+    });
+    await account.handler()(configChangeEvent(ROLL));
+    expect(account.s3Mock.commandCalls(PutBucketAclCommand)).toHaveLength(0);
+    expect(account.notices()[0].message).toContain(
+      '- Left the ACL as it is: not done (ACLs are disabled (BucketOwnerEnforced), so its grants have no effect)',
+    );
+  });
+
+  test.each(['ResourceDeleted', 'ResourceDeletedNotRecorded', 'ResourceNotRecorded'])(
+    'status %s is NOT_APPLICABLE without reading the bucket',
+    async (status) => {
+      const account = new FakeAccount();
+      openedRegistry(account);
+      await account.handler()(configChangeEvent(ROLL, { status }));
+      expect(account.operations()).toEqual([]);
+      expect(account.evaluations()).toEqual([
+        expect.objectContaining({
+          ComplianceType: 'NOT_APPLICABLE',
+          Annotation: `The configuration item status is ${status}.`,
+          OrderingTimestamp: CAPTURE_TIME,
+        }),
+      ]);
+    },
+  );
+
+  test('eventLeftScope is NOT_APPLICABLE without reading the bucket', async () => {
+    const account = new FakeAccount();
+    openedRegistry(account);
+    await account.handler()(configChangeEvent(ROLL, { eventLeftScope: true }));
+    expect(account.operations()).toEqual([]);
+    expect(account.evaluations()[0]).toMatchObject({
+      ComplianceType: 'NOT_APPLICABLE',
+      Annotation: 'The bucket left the rule’s scope.',
+    });
+  });
+
+  test('asks STS for the account once per container when the event does not name it', async () => {
+    const account = new FakeAccount();
+    account.addBucket('quiet', { blockPublicAccess: ALL_ON });
+    const event = configChangeEvent('quiet', { accountId: null });
+    const invoking = JSON.parse(event.invokingEvent as string);
+    delete invoking.configurationItem.awsAccountId;
+    event.invokingEvent = JSON.stringify(invoking);
+    const handler = account.handler();
+    await handler(event);
+    await handler(event);
+    expect(account.stsMock.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+    expect(account.evaluations().map((evaluation) => evaluation.ComplianceType)).toEqual([
+      'COMPLIANT',
+      'COMPLIANT',
+    ]);
+  });
+});
+
+describe('OversizedConfigurationItemChangeNotification', () => {
+  test('reads the bucket from S3 and orders the evaluation by the summary’s capture time', async () => {
+    const account = new FakeAccount();
+    openedRegistry(account);
+    await account.handler()(oversizedEvent(ROLL));
+    expect(account.evaluations()).toEqual([
+      expect.objectContaining({
+        ComplianceResourceId: ROLL,
+        ComplianceType: 'NON_COMPLIANT',
+        OrderingTimestamp: new Date('2026-11-25T02:41:05.870Z'),
+      }),
+    ]);
+    expect(account.buckets.get(ROLL)?.blockPublicAccess).toEqual(ALL_ON);
+  });
+});

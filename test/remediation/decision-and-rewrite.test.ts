@@ -1,0 +1,271 @@
+import {
+  aclWithoutPublicGrants,
+  decideBucket,
+  EvaluationBatcher,
+  LiveBucketState,
+  policyWithoutPublicStatements,
+  readExemption,
+  readGuardSettings,
+  truncate,
+} from '../../lib/remediation';
+import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  ALL_ON,
+  ALL_USERS,
+  auditorStatement,
+  AUTHENTICATED_USERS,
+  denyInsecureTransport,
+  LOG_DELIVERY_GRANT,
+  NOW,
+  OWNER,
+  OWNER_GRANT,
+  policyOf,
+  PUBLIC_READ_GRANT,
+  publicStatement,
+  RecordingLogger,
+  REGISTRY_TAG,
+} from './support';
+
+const ROLL = 'electoral-roll';
+
+function state(fields: Partial<LiveBucketState>): LiveBucketState {
+  return { bucket: ROLL, tags: [], acl: { Owner: OWNER, Grants: [OWNER_GRANT] }, ...fields };
+}
+
+describe('decideBucket', () => {
+  const none = { status: 'none' } as const;
+
+  test.each<[string, Partial<LiveBucketState>, string]>([
+    ['a private ordinary bucket without Block Public Access', {}, 'COMPLIANT'],
+    ['an ordinary bucket public by its policy', { policy: policyOf(publicStatement(ROLL)) }, 'NON_COMPLIANT'],
+    [
+      'an ordinary bucket public by its ACL',
+      { acl: { Owner: OWNER, Grants: [OWNER_GRANT, PUBLIC_READ_GRANT] } },
+      'NON_COMPLIANT',
+    ],
+    [
+      'an ordinary bucket whose public policy its own Block Public Access neutralises',
+      { policy: policyOf(publicStatement(ROLL)), blockPublicAccess: ALL_ON },
+      'COMPLIANT',
+    ],
+    [
+      'a registry bucket with all four on and nothing public',
+      { tags: [REGISTRY_TAG], blockPublicAccess: ALL_ON },
+      'COMPLIANT',
+    ],
+    [
+      'a registry bucket with a neutralised public statement',
+      { tags: [REGISTRY_TAG], blockPublicAccess: ALL_ON, policy: policyOf(publicStatement(ROLL)) },
+      'NON_COMPLIANT',
+    ],
+    [
+      'a registry bucket with BlockPublicPolicy off and nothing public',
+      { tags: [REGISTRY_TAG], blockPublicAccess: { ...ALL_ON, BlockPublicPolicy: false } },
+      'NON_COMPLIANT',
+    ],
+    [
+      'a registry bucket whose only statements are fixed principals and a deny',
+      {
+        tags: [REGISTRY_TAG],
+        blockPublicAccess: ALL_ON,
+        policy: policyOf(auditorStatement(ROLL), denyInsecureTransport(ROLL)),
+      },
+      'COMPLIANT',
+    ],
+    [
+      'a bucket tagged with another classification is ordinary',
+      {
+        tags: [{ Key: REGISTRY_TAG.Key, Value: 'internal' }],
+        policy: policyOf(publicStatement(ROLL)),
+        blockPublicAccess: ALL_ON,
+      },
+      'COMPLIANT',
+    ],
+  ])('%s → %s', (_case, fields, compliance) => {
+    expect(decideBucket({ state: state(fields), accountBlockPublicAccess: none, now: NOW }).compliance).toBe(
+      compliance,
+    );
+  });
+
+  test('account-level Block Public Access neutralises an ordinary bucket’s public ACL, and the note says which level', () => {
+    const decision = decideBucket({
+      state: state({ acl: { Owner: OWNER, Grants: [OWNER_GRANT, PUBLIC_READ_GRANT] } }),
+      accountBlockPublicAccess: { status: 'found', configuration: { IgnorePublicAcls: true } },
+      now: NOW,
+    });
+    expect(decision.compliance).toBe('COMPLIANT');
+    expect(decision.notes).toEqual([
+      'public ACL neutralised by account-level Block Public Access (IgnorePublicAcls)',
+    ]);
+  });
+
+  test('an unreadable account setting is left out of the judgement, never assumed on', () => {
+    const decision = decideBucket({
+      state: state({ policy: policyOf(publicStatement(ROLL)) }),
+      accountBlockPublicAccess: { status: 'unreadable', error: 'AccessDenied' },
+      now: NOW,
+    });
+    expect(decision.compliance).toBe('NON_COMPLIANT');
+  });
+});
+
+describe('readExemption', () => {
+  const tags = (reason: string, expires: string) => [
+    { Key: 'registry-guard:public-exemption', Value: reason },
+    { Key: 'registry-guard:exemption-expires', Value: expires },
+  ];
+
+  test.each<[string, string, string]>([
+    ['2027-01-31', '2026-11-25T03:00:00Z', 'valid'],
+    ['2026-11-25', '2026-11-25T23:59:59Z', 'valid'],
+    ['2026-11-25', '2026-11-26T00:00:00Z', 'invalid'],
+    ['2027-1-31', '2026-11-25T03:00:00Z', 'invalid'],
+    ['2027-01-31T00:00:00Z', '2026-11-25T03:00:00Z', 'invalid'],
+    ['2028-02-29', '2026-11-25T03:00:00Z', 'valid'],
+    ['2027-02-29', '2026-11-25T03:00:00Z', 'invalid'],
+  ])('expires %s, now %s → %s', (expires, now, status) => {
+    expect(readExemption(tags('Open data', expires), new Date(now)).status).toBe(status);
+  });
+
+  test('no exemption tags → none', () => {
+    expect(readExemption([REGISTRY_TAG], NOW)).toEqual({ status: 'none' });
+  });
+});
+
+describe('policyWithoutPublicStatements', () => {
+  test('keeps Version, Id and every statement that is not public, in order', () => {
+    const rewrite = policyWithoutPublicStatements(
+      policyOf(
+        denyInsecureTransport(ROLL),
+        publicStatement(ROLL, 'A'),
+        auditorStatement(ROLL),
+        publicStatement(ROLL, 'B'),
+      ),
+    );
+    expect(rewrite).toMatchObject({ kind: 'replace', keptStatements: 2 });
+    if (rewrite.kind !== 'replace') throw new Error('expected a replacement');
+    expect(rewrite.removed.map((statement) => statement.sid)).toEqual(['A', 'B']);
+    expect(JSON.parse(rewrite.policy)).toEqual({
+      Version: '2012-10-17',
+      Id: 'RegistryPolicy',
+      Statement: [denyInsecureTransport(ROLL), auditorStatement(ROLL)],
+    });
+  });
+
+  test('a single public statement written as an object → delete the policy', () => {
+    expect(policyWithoutPublicStatements(JSON.stringify({ Statement: publicStatement(ROLL) })).kind).toBe(
+      'delete',
+    );
+  });
+
+  test('a condition limiting access to an organisation keeps the statement', () => {
+    const organisationOnly = {
+      ...publicStatement(ROLL),
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+    };
+    expect(policyWithoutPublicStatements(policyOf(organisationOnly)).kind).toBe('unchanged');
+  });
+
+  test('no policy, or a private one → unchanged', () => {
+    expect(policyWithoutPublicStatements(undefined).kind).toBe('unchanged');
+    expect(policyWithoutPublicStatements(policyOf(auditorStatement(ROLL))).kind).toBe('unchanged');
+  });
+
+  test('a policy that is not JSON cannot be taken apart', () => {
+    expect(policyWithoutPublicStatements('{"Statement": [')).toMatchObject({ kind: 'impossible' });
+  });
+});
+
+describe('aclWithoutPublicGrants', () => {
+  test('removes AllUsers and AuthenticatedUsers grants, keeps the owner, LogDelivery and other accounts', () => {
+    const otherAccount = {
+      Grantee: { Type: 'CanonicalUser' as const, ID: 'a'.repeat(64) },
+      Permission: 'READ' as const,
+    };
+    const rewrite = aclWithoutPublicGrants({
+      Owner: OWNER,
+      Grants: [
+        OWNER_GRANT,
+        { Grantee: { Type: 'Group', URI: ALL_USERS }, Permission: 'READ_ACP' },
+        LOG_DELIVERY_GRANT,
+        { Grantee: { Type: 'Group', URI: AUTHENTICATED_USERS }, Permission: 'FULL_CONTROL' },
+        otherAccount,
+      ],
+    });
+    expect(rewrite.changed).toBe(true);
+    expect(rewrite.acl).toEqual({ Owner: OWNER, Grants: [OWNER_GRANT, LOG_DELIVERY_GRANT, otherAccount] });
+    expect(rewrite.removed.map((grant) => `${grant.grantee}:${grant.permission}`)).toEqual([
+      'AllUsers:READ_ACP',
+      'AuthenticatedUsers:FULL_CONTROL',
+    ]);
+  });
+
+  test('a private ACL is unchanged', () => {
+    expect(aclWithoutPublicGrants({ Owner: OWNER, Grants: [OWNER_GRANT] }).changed).toBe(false);
+  });
+});
+
+describe('truncate', () => {
+  test('leaves short text alone', () => {
+    expect(truncate('Not public.', 256)).toBe('Not public.');
+  });
+
+  test('cuts to the limit, ending with an ellipsis', () => {
+    const cut = truncate('a'.repeat(300), 256);
+    expect(cut).toHaveLength(256);
+    expect(cut.endsWith('a…')).toBe(true);
+  });
+
+  test('never splits a surrogate pair', () => {
+    const cut = truncate(`${'a'.repeat(254)}🔓🔓`, 256);
+    expect(cut).toBe(`${'a'.repeat(254)}…`);
+  });
+});
+
+describe('EvaluationBatcher', () => {
+  test('sends a batch as soon as 100 are queued, the rest on flush', async () => {
+    const config = new ConfigServiceClient({ region: 'us-east-1' });
+    const configMock = mockClient(config);
+    configMock.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+    const batcher = new EvaluationBatcher(config, 'token', new RecordingLogger());
+    for (let index = 0; index < 250; index += 1) {
+      await batcher.add({
+        ComplianceResourceType: 'AWS::S3::Bucket',
+        ComplianceResourceId: `bucket-${index}`,
+        ComplianceType: 'COMPLIANT',
+        OrderingTimestamp: NOW,
+      });
+    }
+    expect(configMock.commandCalls(PutEvaluationsCommand)).toHaveLength(2);
+    expect(await batcher.flush()).toEqual({ sent: 250, rejected: [], failures: [] });
+    expect(
+      configMock.commandCalls(PutEvaluationsCommand).map((call) => call.args[0].input.Evaluations?.length),
+    ).toEqual([100, 100, 50]);
+  });
+});
+
+describe('readGuardSettings', () => {
+  test('defaults to remediate; reads the evidence bucket, the topic and the region', () => {
+    expect(
+      readGuardSettings({
+        EVIDENCE_BUCKET: ' evidence ',
+        NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:t',
+        AWS_REGION: 'eu-west-1',
+      }),
+    ).toEqual({
+      mode: 'remediate',
+      modeWarning: undefined,
+      evidenceBucket: 'evidence',
+      notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
+      region: 'eu-west-1',
+    });
+  });
+
+  test('empty values count as unset', () => {
+    expect(readGuardSettings({ EVIDENCE_BUCKET: '', NOTIFY_TOPIC_ARN: '  ' })).toMatchObject({
+      evidenceBucket: undefined,
+      notifyTopicArn: undefined,
+    });
+  });
+});

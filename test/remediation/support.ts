@@ -1,0 +1,457 @@
+/**
+ * Test support for the remediation Lambda: real event fixtures, and a small in-memory S3 and S3 Control
+ * behind aws-sdk-client-mock, so a test can assert on what the guard wrote and on what it then read back.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
+import {
+  DeleteBucketPolicyCommand,
+  GetBucketAclCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  Grant,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  Owner,
+  PublicAccessBlockConfiguration,
+  PutBucketAclCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+  S3ServiceException,
+  Tag,
+} from '@aws-sdk/client-s3';
+import {
+  GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand,
+  PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand,
+  S3ControlClient,
+  S3ControlServiceException,
+} from '@aws-sdk/client-s3-control';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { createHandler, GuardHandler, GuardLogger } from '../../lib/remediation';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+export const NOW = new Date('2026-11-25T03:00:00.000Z');
+export const EVIDENCE_BUCKET = 'registry-guard-evidence';
+export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:registry-guard-on-call`;
+export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
+export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
+export const LOG_DELIVERY = 'http://acs.amazonaws.com/groups/s3/LogDelivery';
+export const OWNER: Owner = { ID: '75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a' };
+export const REGISTRY_TAG: Tag = { Key: 'registry-guard:classification', Value: 'sensitive-registry' };
+export const ALL_ON: PublicAccessBlockConfiguration = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
+
+const FIXTURES = path.join(__dirname, '../fixtures/remediation');
+
+function fixture(name: string): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
+}
+
+/** A bucket policy statement anyone can use. */
+export function publicStatement(bucket: string, sid = 'PublicRead'): Record<string, unknown> {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: '*',
+    Action: 's3:GetObject',
+    Resource: `arn:aws:s3:::${bucket}/*`,
+  };
+}
+
+/** A statement for one role in the account: not public. */
+export function auditorStatement(bucket: string): Record<string, unknown> {
+  return {
+    Sid: 'Auditors',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/Auditors` },
+    Action: ['s3:GetObject', 's3:ListBucket'],
+    Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+  };
+}
+
+/** A TLS-only deny: never public, must survive every rewrite. */
+export function denyInsecureTransport(bucket: string): Record<string, unknown> {
+  return {
+    Sid: 'DenyInsecureTransport',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 's3:*',
+    Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  };
+}
+
+export function policyOf(...statements: Record<string, unknown>[]): string {
+  return JSON.stringify({ Version: '2012-10-17', Id: 'RegistryPolicy', Statement: statements });
+}
+
+export const OWNER_GRANT: Grant = {
+  Grantee: { Type: 'CanonicalUser', ID: OWNER.ID },
+  Permission: 'FULL_CONTROL',
+};
+export const PUBLIC_READ_GRANT: Grant = { Grantee: { Type: 'Group', URI: ALL_USERS }, Permission: 'READ' };
+export const LOG_DELIVERY_GRANT: Grant = {
+  Grantee: { Type: 'Group', URI: LOG_DELIVERY },
+  Permission: 'WRITE',
+};
+
+/** The ConfigurationItemChangeNotification fixture, for another bucket or status. */
+export function configChangeEvent(
+  bucket: string,
+  options: { status?: string; eventLeftScope?: boolean; accountId?: string | null } = {},
+): Record<string, unknown> {
+  const event = fixture('config-item-change.json');
+  const invoking = JSON.parse(event.invokingEvent as string) as Record<string, Record<string, unknown>>;
+  const item = invoking.configurationItem;
+  item.resourceId = bucket;
+  item.resourceName = bucket;
+  item.ARN = `arn:aws:s3:::${bucket}`;
+  if (options.status !== undefined) item.configurationItemStatus = options.status;
+  event.invokingEvent = JSON.stringify(invoking);
+  if (options.eventLeftScope !== undefined) event.eventLeftScope = options.eventLeftScope;
+  if (options.accountId === null) delete event.accountId;
+  return event;
+}
+
+export function oversizedEvent(bucket: string): Record<string, unknown> {
+  const event = fixture('config-item-oversized.json');
+  const invoking = JSON.parse(event.invokingEvent as string) as Record<string, Record<string, unknown>>;
+  invoking.configurationItemSummary.resourceId = bucket;
+  invoking.configurationItemSummary.resourceName = bucket;
+  event.invokingEvent = JSON.stringify(invoking);
+  return event;
+}
+
+export function scheduledEvent(): Record<string, unknown> {
+  return fixture('config-scheduled.json');
+}
+
+/** The EventBridge CloudTrail fixture, for another bucket-level event name or bucket. */
+export function cloudTrailBucketEvent(eventName: string, bucket: string): Record<string, unknown> {
+  const event = fixture('cloudtrail-put-bucket-policy.json');
+  const detail = event.detail as Record<string, Record<string, unknown> | string>;
+  detail.eventName = eventName;
+  (detail.requestParameters as Record<string, unknown>).bucketName = bucket;
+  return event;
+}
+
+export function cloudTrailAccountEvent(eventName: string): Record<string, unknown> {
+  const event = fixture('cloudtrail-delete-account-public-access-block.json');
+  (event.detail as Record<string, unknown>).eventName = eventName;
+  return event;
+}
+
+/** An error as the SDK raises it for an S3 error response. */
+export function s3Error(name: string, message = name, httpStatusCode = 400): S3ServiceException {
+  return new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode }, message });
+}
+
+/** One bucket as the fake S3 holds it. */
+export interface FakeBucket {
+  tags?: Tag[];
+  policy?: string;
+  grants?: Grant[];
+  owner?: Owner;
+  blockPublicAccess?: PublicAccessBlockConfiguration;
+  objectOwnership?: string;
+  region?: string;
+}
+
+/** A logger that keeps what it is told, for assertions. */
+export class RecordingLogger implements GuardLogger {
+  readonly entries: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
+  info(message: string, attributes: Record<string, unknown>): void {
+    this.entries.push({ level: 'info', message, attributes });
+  }
+  warn(message: string, attributes: Record<string, unknown>): void {
+    this.entries.push({ level: 'warn', message, attributes });
+  }
+  error(message: string, attributes: Record<string, unknown>): void {
+    this.entries.push({ level: 'error', message, attributes });
+  }
+  errors(): string[] {
+    return this.entries.filter((entry) => entry.level === 'error').map((entry) => entry.message);
+  }
+}
+
+type AnyStub = AwsClientStub<S3Client> | AwsClientStub<S3ControlClient>;
+
+/**
+ * An account in memory: S3 buckets and objects, account-level Block Public Access, and mocks for Config,
+ * SNS and STS. `failNext` makes an operation on a bucket fail once; `failAlways` every time.
+ */
+export class FakeAccount {
+  readonly buckets = new Map<string, FakeBucket>();
+  /** Objects written to any bucket, by `bucket/key`. */
+  readonly objects = new Map<string, string>();
+  accountBlockPublicAccess: PublicAccessBlockConfiguration | undefined;
+  readonly s3 = new S3Client({ region: REGION });
+  readonly s3Control = new S3ControlClient({ region: REGION });
+  readonly config = new ConfigServiceClient({ region: REGION });
+  readonly sns = new SNSClient({ region: REGION });
+  readonly sts = new STSClient({ region: REGION });
+  readonly s3Mock = mockClient(this.s3);
+  readonly s3ControlMock = mockClient(this.s3Control);
+  readonly configMock = mockClient(this.config);
+  readonly snsMock = mockClient(this.sns);
+  readonly stsMock = mockClient(this.sts);
+  readonly logger = new RecordingLogger();
+  /** ListBuckets page size. */
+  listPageSize = 1000;
+  private readonly failures = new Map<string, { error: Error; times: number }>();
+
+  constructor() {
+    this.buckets.set(EVIDENCE_BUCKET, {
+      tags: [],
+      grants: [OWNER_GRANT],
+      owner: OWNER,
+      blockPublicAccess: ALL_ON,
+    });
+    const s3 = this.s3Mock;
+    s3.on(GetBucketTaggingCommand).callsFake((input) =>
+      this.withBucket('GetBucketTagging', input.Bucket, (bucket) => {
+        if (bucket.tags === undefined || bucket.tags.length === 0)
+          throw s3Error('NoSuchTagSet', 'The TagSet does not exist', 404);
+        return { TagSet: bucket.tags };
+      }),
+    );
+    s3.on(GetBucketPolicyCommand).callsFake((input) =>
+      this.withBucket('GetBucketPolicy', input.Bucket, (bucket) => {
+        if (bucket.policy === undefined)
+          throw s3Error('NoSuchBucketPolicy', 'The bucket policy does not exist', 404);
+        return { Policy: bucket.policy };
+      }),
+    );
+    s3.on(PutBucketPolicyCommand).callsFake((input) =>
+      this.withBucket('PutBucketPolicy', input.Bucket, (bucket) => {
+        bucket.policy = input.Policy;
+        return {};
+      }),
+    );
+    s3.on(DeleteBucketPolicyCommand).callsFake((input) =>
+      this.withBucket('DeleteBucketPolicy', input.Bucket, (bucket) => {
+        bucket.policy = undefined;
+        return {};
+      }),
+    );
+    s3.on(GetBucketAclCommand).callsFake((input) =>
+      this.withBucket('GetBucketAcl', input.Bucket, (bucket) => ({
+        Owner: bucket.owner ?? OWNER,
+        Grants: bucket.grants ?? [OWNER_GRANT],
+      })),
+    );
+    s3.on(PutBucketAclCommand).callsFake((input) =>
+      this.withBucket('PutBucketAcl', input.Bucket, (bucket) => {
+        bucket.owner = input.AccessControlPolicy.Owner;
+        bucket.grants = input.AccessControlPolicy.Grants;
+        return {};
+      }),
+    );
+    s3.on(GetPublicAccessBlockCommand).callsFake((input) =>
+      this.withBucket('GetPublicAccessBlock', input.Bucket, (bucket) => {
+        if (bucket.blockPublicAccess === undefined) {
+          throw s3Error(
+            'NoSuchPublicAccessBlockConfiguration',
+            'The public access block configuration was not found',
+            404,
+          );
+        }
+        return { PublicAccessBlockConfiguration: { ...bucket.blockPublicAccess } };
+      }),
+    );
+    s3.on(PutPublicAccessBlockCommand).callsFake((input) =>
+      this.withBucket('PutPublicAccessBlock', input.Bucket, (bucket) => {
+        bucket.blockPublicAccess = { ...input.PublicAccessBlockConfiguration };
+        return {};
+      }),
+    );
+    s3.on(GetBucketOwnershipControlsCommand).callsFake((input) =>
+      this.withBucket('GetBucketOwnershipControls', input.Bucket, (bucket) => {
+        if (bucket.objectOwnership === undefined) {
+          throw s3Error(
+            'OwnershipControlsNotFoundError',
+            'The bucket ownership controls were not found',
+            404,
+          );
+        }
+        return { OwnershipControls: { Rules: [{ ObjectOwnership: bucket.objectOwnership }] } };
+      }),
+    );
+    s3.on(PutObjectCommand).callsFake((input) =>
+      this.withBucket('PutObject', input.Bucket, () => {
+        this.objects.set(`${input.Bucket}/${input.Key}`, String(input.Body));
+        return { ETag: '"etag"' };
+      }),
+    );
+    s3.on(ListObjectsV2Command).callsFake((input) =>
+      this.withBucket('ListObjectsV2', input.Bucket, () => {
+        const prefix = `${input.Bucket}/${input.Prefix ?? ''}`;
+        const keys = [...this.objects.keys()]
+          .filter((name) => name.startsWith(prefix))
+          .map((name) => name.slice(input.Bucket.length + 1))
+          .filter((key) => input.StartAfter === undefined || key > input.StartAfter)
+          .filter(
+            (key) =>
+              input.Delimiter === undefined || !key.slice(input.Prefix.length).includes(input.Delimiter),
+          )
+          .sort();
+        return { Contents: keys.map((Key) => ({ Key })), KeyCount: keys.length };
+      }),
+    );
+    s3.on(ListBucketsCommand).callsFake((input) => {
+      this.failIfAsked('ListBuckets', '*');
+      const names = [...this.buckets.entries()]
+        .filter(
+          ([, bucket]) =>
+            input.BucketRegion === undefined || (bucket.region ?? REGION) === input.BucketRegion,
+        )
+        .map(([name]) => name)
+        .sort();
+      const start = input.ContinuationToken === undefined ? 0 : Number(input.ContinuationToken);
+      const end = start + this.listPageSize;
+      return {
+        Buckets: names
+          .slice(start, end)
+          .map((Name) => ({ Name, BucketRegion: this.buckets.get(Name)?.region ?? REGION })),
+        ContinuationToken: end < names.length ? String(end) : undefined,
+      };
+    });
+
+    this.s3ControlMock.on(GetAccountPublicAccessBlockCommand).callsFake(() => {
+      this.failIfAsked('GetAccountPublicAccessBlock', ACCOUNT);
+      if (this.accountBlockPublicAccess === undefined) {
+        throw new S3ControlServiceException({
+          name: 'NoSuchPublicAccessBlockConfiguration',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 404 },
+          message: 'The public access block configuration was not found',
+        });
+      }
+      return { PublicAccessBlockConfiguration: { ...this.accountBlockPublicAccess } };
+    });
+    this.s3ControlMock.on(PutAccountPublicAccessBlockCommand).callsFake((input) => {
+      this.failIfAsked('PutAccountPublicAccessBlock', ACCOUNT);
+      this.accountBlockPublicAccess = { ...input.PublicAccessBlockConfiguration };
+      return {};
+    });
+    this.configMock.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+    this.snsMock.on(PublishCommand).resolves({ MessageId: 'message-1' });
+    this.stsMock
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:role/guard` });
+  }
+
+  addBucket(name: string, bucket: FakeBucket): this {
+    this.buckets.set(name, { grants: [OWNER_GRANT], owner: OWNER, ...bucket });
+    return this;
+  }
+
+  /** Makes `operation` on `bucket` fail with `error` the next `times` calls. */
+  failNext(operation: string, bucket: string, error: Error, times = 1): this {
+    this.failures.set(`${operation} ${bucket}`, { error, times });
+    return this;
+  }
+
+  failAlways(operation: string, bucket: string, error: Error): this {
+    return this.failNext(operation, bucket, error, Number.POSITIVE_INFINITY);
+  }
+
+  handler(
+    env: Record<string, string | undefined> = {},
+    options: { newId?: () => string; now?: () => Date } = {},
+  ): GuardHandler {
+    let sequence = 0;
+    return createHandler({
+      s3: this.s3,
+      s3Control: this.s3Control,
+      config: this.config,
+      sns: this.sns,
+      sts: this.sts,
+      logger: this.logger,
+      now: options.now ?? (() => NOW),
+      newId: options.newId ?? (() => `id${(sequence += 1).toString().padStart(6, '0')}`),
+      env: { AWS_REGION: REGION, EVIDENCE_BUCKET, NOTIFY_TOPIC_ARN: TOPIC_ARN, ...env },
+    });
+  }
+
+  /**
+   * Every operation sent to S3 and S3 Control, in the order sent: the SDK command's name without
+   * "Command", S3 Control's prefixed `s3control:`.
+   */
+  operations(): string[] {
+    const named = (stub: AnyStub, prefix: string): { callId: number; name: string }[] =>
+      stub.calls().map((call) => ({
+        // sinon numbers every call across all stubs; its typings leave the field out.
+        callId: (call as unknown as { callId: number }).callId,
+        name: `${prefix}${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`,
+      }));
+    return [...named(this.s3Mock, ''), ...named(this.s3ControlMock, 's3control:')]
+      .sort((a, b) => a.callId - b.callId)
+      .map((call) => call.name);
+  }
+
+  /** Every call made to any AWS client. */
+  totalCalls(): number {
+    return [this.s3Mock, this.s3ControlMock, this.configMock, this.snsMock, this.stsMock].reduce(
+      (sum, stub) => sum + stub.calls().length,
+      0,
+    );
+  }
+
+  /** The evaluations sent, in order, flattened across batches. */
+  evaluations(): {
+    ComplianceResourceId?: string;
+    ComplianceType?: string;
+    Annotation?: string;
+    OrderingTimestamp?: Date;
+    ComplianceResourceType?: string;
+  }[] {
+    return this.configMock
+      .commandCalls(PutEvaluationsCommand)
+      .flatMap((call) => call.args[0].input.Evaluations ?? []);
+  }
+
+  /** The notices published: subject and message. */
+  notices(): { subject: string; message: string }[] {
+    return this.snsMock.commandCalls(PublishCommand).map((call) => ({
+      subject: call.args[0].input.Subject ?? '',
+      message: call.args[0].input.Message ?? '',
+    }));
+  }
+
+  /** Evidence objects, parsed, by key. */
+  evidence(): Map<string, Record<string, unknown>> {
+    const prefix = `${EVIDENCE_BUCKET}/`;
+    return new Map(
+      [...this.objects.entries()]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, body]) => [name.slice(prefix.length), JSON.parse(body) as Record<string, unknown>]),
+    );
+  }
+
+  private withBucket<T>(operation: string, name: string, run: (bucket: FakeBucket) => T): T {
+    this.failIfAsked(operation, name);
+    const bucket = this.buckets.get(name);
+    if (bucket === undefined) throw s3Error('NoSuchBucket', 'The specified bucket does not exist', 404);
+    return run(bucket);
+  }
+
+  private failIfAsked(operation: string, name: string): void {
+    const failure = this.failures.get(`${operation} ${name}`);
+    if (failure === undefined || failure.times <= 0) return;
+    failure.times -= 1;
+    throw failure.error;
+  }
+}
