@@ -110,9 +110,18 @@ function registryBucket(position: number): Record<string, unknown> {
   };
 }
 
-/** A template of `count` registry buckets sharing one locked-down access-log bucket. */
+/** A template of `count` registry buckets sharing one locked-down access-log bucket, guarded by the drift guard. */
 export function registryTemplate(count: number): Record<string, unknown> {
   const resources: Record<string, unknown> = {
+    // The Config rule a PublicAccessGuard deploys, with its marker: these buckets are guarded against drift.
+    DriftGuardRule: {
+      Type: 'AWS::Config::ConfigRule',
+      Metadata: { 'registry-guard:component': 'PublicAccessGuard' },
+      Properties: {
+        Scope: { ComplianceResourceTypes: ['AWS::S3::Bucket'] },
+        Source: { Owner: 'CUSTOM_LAMBDA', SourceIdentifier: 'arn:aws:lambda:us-east-1:111122223333:function:guard' },
+      },
+    },
     AccessLogs: {
       Type: 'AWS::S3::Bucket',
       Properties: {
