@@ -91,6 +91,14 @@ export interface PublicAccessGuardProps {
    * @default 'registry-guard-public-access'
    */
   readonly configRuleName?: string;
+
+  /**
+   * Create an AWS Config configuration recorder (recording `AWS::S3::Bucket` only) and a delivery channel to a
+   * new SensitiveRegistryBucket. An account and region hold at most one recorder: leave this off where one
+   * exists already (Control Tower and most landing zones create one), and make sure it records S3 buckets.
+   * @default false
+   */
+  readonly createConfigRecorder?: boolean;
 }
 
 /**
@@ -117,6 +125,8 @@ export class PublicAccessGuard extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   /** Alarms on handler errors, dead letters and remediation storms, all wired to the topic. */
   readonly alarms: cloudwatch.Alarm[];
+  /** The configuration recorder, when `createConfigRecorder` is on. */
+  readonly configRecorder?: config.CfnConfigurationRecorder;
   /** The key of the topic the guard created; undefined for a supplied topic. */
   private topicKey?: kms.Key;
 
@@ -183,6 +193,11 @@ export class PublicAccessGuard extends Construct {
       props.configRuleName ?? 'registry-guard-public-access',
       props.sweepFrequency ?? config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS,
     );
+    if (props.createConfigRecorder === true) {
+      this.configRecorder = this.renderConfigRecorder();
+      // A custom rule cannot be created before the account records configuration.
+      this.configRule.addResourceDependency(this.configRecorder);
+    }
 
     this.apiCallRule = new events.Rule(this, 'ApiCallRule', {
       description: 'registry-guard fast path: S3 API calls that can open a bucket',
@@ -240,6 +255,59 @@ export class PublicAccessGuard extends Construct {
     rule.addResourceDependency(permission);
     rule.addMetadata(GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE);
     return rule;
+  }
+
+  /**
+   * Opt-in: a recorder for S3 buckets and a delivery channel to an encrypted registry bucket. The recorder's
+   * role uses AWS_ConfigRole, the policy AWS documents for recorders.
+   */
+  private renderConfigRecorder(): config.CfnConfigurationRecorder {
+    const delivery = new SensitiveRegistryBucket(this, 'ConfigDelivery');
+    const role = new iam.Role(this, 'ConfigRecorderRole', {
+      assumedBy: new iam.ServicePrincipal('config.amazonaws.com'),
+      description: 'registry-guard: AWS Config recorder for S3 buckets',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWS_ConfigRole')],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole]',
+      reason:
+        'AWS_ConfigRole is the policy AWS documents for configuration recorders: it follows new resource types.',
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeliverSnapshots',
+        actions: ['s3:PutObject'],
+        resources: [delivery.bucket.arnForObjects(`AWSLogs/${Stack.of(this).account}/Config/*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CheckDeliveryBucket',
+        actions: ['s3:GetBucketAcl'],
+        resources: [delivery.bucket.bucketArn],
+      }),
+    );
+    delivery.encryptionKey.grant(role, 'kms:GenerateDataKey');
+    const deliveryObjects = Stack.of(this).getLogicalId(delivery.bucket.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${deliveryObjects}.Arn>/AWSLogs/<AWS::AccountId>/Config/*]`,
+      reason:
+        'Config writes one snapshot object per delivery under its documented prefix; nothing else is granted.',
+    });
+    const recorder = new config.CfnConfigurationRecorder(this, 'ConfigRecorder', {
+      roleArn: role.roleArn,
+      recordingGroup: {
+        allSupported: false,
+        includeGlobalResourceTypes: false,
+        resourceTypes: ['AWS::S3::Bucket'],
+      },
+    });
+    const channel = new config.CfnDeliveryChannel(this, 'ConfigDeliveryChannel', {
+      s3BucketName: delivery.bucket.bucketName,
+      s3KmsKeyArn: delivery.encryptionKey.keyArn,
+    });
+    channel.addResourceDependency(recorder);
+    return recorder;
   }
 
   private renderTopic(): sns.Topic {

@@ -287,6 +287,32 @@ describe('PublicAccessGuard options', () => {
     });
   });
 
+  test('opt-in: a configuration recorder for S3 buckets and a delivery channel to an encrypted registry bucket', () => {
+    const { app, template } = synthesizeGuard({ createConfigRecorder: true });
+    template.hasResourceProperties('AWS::Config::ConfigurationRecorder', {
+      RecordingGroup: {
+        AllSupported: false,
+        IncludeGlobalResourceTypes: false,
+        ResourceTypes: ['AWS::S3::Bucket'],
+      },
+    });
+    template.hasResourceProperties('AWS::Config::DeliveryChannel', {
+      S3BucketName: { Ref: Match.stringLikeRegexp('^GuardConfigDeliveryBucket') },
+      S3KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GuardConfigDeliveryKey'), 'Arn'] },
+    });
+    const [ruleId] = Object.keys(template.findResources('AWS::Config::ConfigRule'));
+    const recorderId = Object.keys(template.findResources('AWS::Config::ConfigurationRecorder'))[0];
+    expect(template.toJSON().Resources[ruleId].DependsOn).toContain(recorderId);
+    expect(new RegistryGuardChecks().validateScope(app).violations).toEqual([]);
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+
+  test('no configuration recorder unless asked', () => {
+    const { template } = synthesizeGuard();
+    template.resourceCountIs('AWS::Config::ConfigurationRecorder', 0);
+    template.resourceCountIs('AWS::Config::DeliveryChannel', 0);
+  });
+
   test.each<[string, PublicAccessGuardProps, RegExp]>([
     ['an unknown mode', { mode: 'fix' as never }, /mode must be 'remediate' or 'report'/],
     ['a concurrency of zero', { reservedConcurrentExecutions: 0 }, /positive integer/],
@@ -333,6 +359,7 @@ describe('PublicAccessGuard templates pass the real cfn-lint', () => {
     new PublicAccessGuard(new Stack(app, 'Default'), 'Guard');
     new PublicAccessGuard(new Stack(app, 'Options'), 'Guard', {
       mode: 'report',
+      createConfigRecorder: true,
       tracing: true,
       sweepFrequency: config.MaximumExecutionFrequency.ONE_HOUR,
       configRuleName: 'registry-guard-test',
