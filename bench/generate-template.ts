@@ -119,7 +119,10 @@ export function registryTemplate(count: number): Record<string, unknown> {
       Metadata: { 'registry-guard:component': 'PublicAccessGuard' },
       Properties: {
         Scope: { ComplianceResourceTypes: ['AWS::S3::Bucket'] },
-        Source: { Owner: 'CUSTOM_LAMBDA', SourceIdentifier: 'arn:aws:lambda:us-east-1:111122223333:function:guard' },
+        Source: {
+          Owner: 'CUSTOM_LAMBDA',
+          SourceIdentifier: 'arn:aws:lambda:us-east-1:111122223333:function:guard',
+        },
       },
     },
     AccessLogs: {
