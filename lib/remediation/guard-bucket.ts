@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { AccountBlockPublicAccessReading } from './account-state';
 import { readBucketState } from './bucket-state';
 import { decideBucket } from './decision';
-import { BucketOutcome, composeAnnotation } from './outcome';
+import { BucketOutcome, composeAnnotation, unverifiableOutcome } from './outcome';
 import { remediateBucket } from './remediate';
 import { GuardMode } from './settings';
 
@@ -42,15 +42,7 @@ export async function guardBucket(context: BucketGuardContext, bucket: string): 
     return notApplicable(bucket, 'the bucket no longer exists');
   }
   if (reading.status === 'unreadable') {
-    const unverifiable = `${reading.operation} failed with ${reading.error}`;
-    const partial = {
-      compliance: 'NON_COMPLIANT',
-      problems: [],
-      reasons: [],
-      notes: [],
-      unverifiable,
-    } as const;
-    return { bucket, ...partial, annotation: composeAnnotation(partial) };
+    return unverifiableOutcome(bucket, `${reading.operation} failed with ${reading.error}`);
   }
   const now = context.now();
   const decision = decideBucket({ state: reading.state, accountBlockPublicAccess, now });

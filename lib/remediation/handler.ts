@@ -22,7 +22,7 @@ import { describeEvent, GuardEvent, parseGuardEvent } from './events';
 import { AccountOutcome, guardAccount } from './guard-account';
 import { BucketGuardContext, guardBucket, notApplicable } from './guard-bucket';
 import { composeAccountNotice, composeBucketNotice, Notice, NoticeContext, publishNotice } from './notice';
-import { BucketOutcome, composeAnnotation, needsNotice } from './outcome';
+import { BucketOutcome, needsNotice, unverifiableOutcome } from './outcome';
 import { GuardEnvironment, GuardMode, GuardSettings, readGuardSettings } from './settings';
 
 /** Buckets judged at once during a sweep. */
@@ -173,15 +173,7 @@ async function guardSafely(context: BucketGuardContext, bucket: string): Promise
   try {
     return await guardBucket(context, bucket);
   } catch (error) {
-    const unverifiable = `registry-guard failed on it: ${describeError(error)}`;
-    const partial = {
-      compliance: 'NON_COMPLIANT',
-      problems: [],
-      reasons: [],
-      notes: [],
-      unverifiable,
-    } as const;
-    return { bucket, ...partial, annotation: composeAnnotation(partial) };
+    return unverifiableOutcome(bucket, `registry-guard failed on it: ${describeError(error)}`);
   }
 }
 

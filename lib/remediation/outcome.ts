@@ -108,3 +108,18 @@ function shortAction(record: ActionRecord): string {
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/**
+ * The outcome of a bucket whose state could not be read or judged: NON_COMPLIANT, never COMPLIANT, with
+ * `unverifiable` saying why, so on-call treats it as possibly public.
+ */
+export function unverifiableOutcome(bucket: string, unverifiable: string): BucketOutcome {
+  const partial = {
+    compliance: 'NON_COMPLIANT',
+    problems: [],
+    reasons: [],
+    notes: [],
+    unverifiable,
+  } as const;
+  return { bucket, ...partial, annotation: composeAnnotation(partial) };
+}
