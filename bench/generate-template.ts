@@ -2,6 +2,13 @@
  * Generates a CloudFormation template of N hardened registry buckets, shaped like what
  * SensitiveRegistryBucket synthesizes: bucket, bucket policy, customer-managed key, log bucket.
  */
+const ALL_PUBLIC_ACCESS_BLOCKED = {
+  BlockPublicAcls: true,
+  BlockPublicPolicy: true,
+  IgnorePublicAcls: true,
+  RestrictPublicBuckets: true,
+};
+
 const TAG = { Key: 'registry-guard:classification', Value: 'sensitive-registry' };
 
 function registryBucket(position: number): Record<string, unknown> {
@@ -52,12 +59,7 @@ function registryBucket(position: number): Record<string, unknown> {
         },
         LoggingConfiguration: { DestinationBucketName: { Ref: 'AccessLogs' }, LogFilePrefix: `${bucket}/` },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        PublicAccessBlockConfiguration: ALL_PUBLIC_ACCESS_BLOCKED,
         VersioningConfiguration: { Status: 'Enabled' },
         LifecycleConfiguration: {
           Rules: [{ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }],
@@ -132,12 +134,7 @@ export function registryTemplate(count: number): Record<string, unknown> {
           ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
         },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        PublicAccessBlockConfiguration: ALL_PUBLIC_ACCESS_BLOCKED,
         VersioningConfiguration: { Status: 'Enabled' },
       },
       DeletionPolicy: 'Retain',

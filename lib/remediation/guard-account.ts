@@ -5,10 +5,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { judgeBlockPublicAccess } from '../exposure';
-import { AccountBlockPublicAccessReading, readAccountBlockPublicAccess } from './account-state';
+import { readAccountBlockPublicAccess } from './account-state';
 import { ActionRecord, restoreAccountBlockPublicAccess } from './actions';
 import { describeError } from './aws-errors';
 import { accountEvidenceKey, writeEvidence } from './evidence';
+import { AccountNoticeInput } from './notice';
 import { GuardMode } from './settings';
 
 /** What guarding the account needs from the invocation. */
@@ -24,14 +25,8 @@ export interface AccountGuardContext {
   readonly region?: string;
 }
 
-/** What the guard found and did about the account. */
-export interface AccountOutcome {
-  readonly accountId: string;
-  readonly before: AccountBlockPublicAccessReading;
-  /** The settings that were off; empty when all were on or the reading failed. */
-  readonly settingsOff: readonly string[];
-  readonly actions: readonly ActionRecord[];
-  readonly evidenceUri?: string;
+/** What the guard found and did about the account: what the notice tells, and whether to send it. */
+export interface AccountOutcome extends AccountNoticeInput {
   /** True when on-call must hear about it: a setting was off, or the setting could not be read. */
   readonly needsNotice: boolean;
 }
