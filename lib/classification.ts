@@ -15,3 +15,10 @@ export const GUARD_MARKER_METADATA_KEY = 'registry-guard:component';
 
 /** Value of {@link GUARD_MARKER_METADATA_KEY} on the guard's Config rule. */
 export const GUARD_MARKER_METADATA_VALUE = 'PublicAccessGuard';
+
+/**
+ * CloudFormation resource type of the custom resource through which a `PublicAccessGuard` turns on the
+ * account's Block Public Access at deploy time. The guard's own handler serves it, so the account setting is
+ * read, recorded as evidence and only ever turned on, exactly as when the guard restores it after drift.
+ */
+export const ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE = 'Custom::RegistryGuardAccountBlockPublicAccess';
