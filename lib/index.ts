@@ -2,6 +2,7 @@ export * from './classification';
 export * from './exposure';
 export * from './sensitive-registry-bucket';
 export * from './public-access-guard';
+export * from './organization';
 export { RegistryGuardChecks } from '../rules/registry-guard-checks';
 export type { RegistryGuardChecksProps } from '../rules/registry-guard-checks';
 export { checkTemplate, evaluateTemplate } from '../rules/check-template';

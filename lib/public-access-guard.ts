@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, CustomResource, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as config from 'aws-cdk-lib/aws-config';
@@ -18,7 +18,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE } from './classification';
+import {
+  ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE,
+  GUARD_MARKER_METADATA_KEY,
+  GUARD_MARKER_METADATA_VALUE,
+} from './classification';
 import { SensitiveRegistryBucket } from './sensitive-registry-bucket';
 
 /** What the guard does with a bucket it finds public. */
@@ -99,6 +103,16 @@ export interface PublicAccessGuardProps {
    * @default false
    */
   readonly createConfigRecorder?: boolean;
+
+  /**
+   * Turn on all four account-level Block Public Access settings when the stack deploys, through a custom
+   * resource served by the guard's own handler: the previous setting is read and kept as evidence first, a
+   * setting already on (or managed by an AWS Organizations S3 policy) is left alone, and deleting the stack
+   * never turns anything off. Needs `mode: 'remediate'`. Buckets that are meant to be public (websites) stop
+   * being public: move them behind CloudFront first.
+   * @default false
+   */
+  readonly enforceAccountBlockPublicAccess?: boolean;
 }
 
 /**
@@ -127,6 +141,8 @@ export class PublicAccessGuard extends Construct {
   readonly alarms: cloudwatch.Alarm[];
   /** The configuration recorder, when `createConfigRecorder` is on. */
   readonly configRecorder?: config.CfnConfigurationRecorder;
+  /** The custom resource that turns on account-level Block Public Access, when `enforceAccountBlockPublicAccess` is on. */
+  readonly accountBlockPublicAccess?: CustomResource;
   /** The key of the topic the guard created; undefined for a supplied topic. */
   private topicKey?: kms.Key;
 
@@ -136,6 +152,11 @@ export class PublicAccessGuard extends Construct {
     if (mode !== 'remediate' && mode !== 'report') {
       throw new Error(
         `PublicAccessGuard ${this.node.path}: mode must be 'remediate' or 'report', not '${String(mode)}'.`,
+      );
+    }
+    if (props.enforceAccountBlockPublicAccess === true && mode !== 'remediate') {
+      throw new Error(
+        `PublicAccessGuard ${this.node.path}: enforceAccountBlockPublicAccess needs mode 'remediate': in report mode the guard changes nothing. Instead, leave enforceAccountBlockPublicAccess off while reporting.`,
       );
     }
     const concurrency = props.reservedConcurrentExecutions ?? 10;
@@ -197,6 +218,15 @@ export class PublicAccessGuard extends Construct {
       this.configRecorder = this.renderConfigRecorder();
       // A custom rule cannot be created before the account records configuration.
       this.configRule.addResourceDependency(this.configRecorder);
+    }
+
+    if (props.enforceAccountBlockPublicAccess === true) {
+      this.accountBlockPublicAccess = new CustomResource(this, 'AccountBlockPublicAccess', {
+        serviceToken: guardFunction.functionArn,
+        resourceType: ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE,
+      });
+      // The handler writes evidence before it changes anything: its bucket and grants must exist first.
+      this.accountBlockPublicAccess.node.addDependency(this.evidenceBucket);
     }
 
     this.apiCallRule = new events.Rule(this, 'ApiCallRule', {
@@ -352,6 +382,8 @@ export class PublicAccessGuard extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'registry-guard drift guard: reads and closes public S3 buckets',
     });
+    // An organization's on-call topic lets only roles carrying this tag publish to it.
+    Tags.of(role).add(GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE);
     // Written inline instead of AWSLambdaBasicExecutionRole: only this function's log group.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -102,10 +102,11 @@ interface AssemblyArtifact {
 }
 
 /**
- * Nested stacks' templates: CDK writes them as file assets listed in the stack's asset manifest
- * (`*.assets.json`), not as stack artifacts of the assembly.
+ * Templates deployed by a stack rather than by the CDK CLI: nested stacks (`*.nested.template.json`), StackSet
+ * members (`*.stackset.template.json`, cdk-stacksets) and Service Catalog products. CDK writes them as file
+ * assets listed in the stack's asset manifest (`*.assets.json`), not as stack artifacts of the assembly.
  */
-function nestedTemplateFiles(directory: string, assetManifestFile: string): string[] {
+function deployedTemplateFiles(directory: string, assetManifestFile: string): string[] {
   let manifest: { files?: Record<string, { source?: { path?: unknown } }> };
   try {
     manifest = JSON.parse(readText(path.join(directory, assetManifestFile)));
@@ -116,7 +117,7 @@ function nestedTemplateFiles(directory: string, assetManifestFile: string): stri
     .map((asset) => asset?.source?.path)
     .filter(
       (assetPath): assetPath is string =>
-        typeof assetPath === 'string' && assetPath.endsWith('.nested.template.json'),
+        typeof assetPath === 'string' && assetPath.endsWith('.template.json'),
     );
 }
 
@@ -137,16 +138,20 @@ function loadAssembly(directory: string, depth: number): LoadedTemplate[] {
     throw new CliInputError(`${displayPath(manifestPath)}: invalid JSON: ${firstLine(error)}`);
   }
   const templates: LoadedTemplate[] = [];
+  // A stack's own template is also a file asset of its manifest: each file is read once.
+  const templateFiles = new Set<string>();
+  const loadOnce = (file: string): void => {
+    const templatePath = path.join(directory, file);
+    if (templateFiles.has(templatePath)) return;
+    templateFiles.add(templatePath);
+    templates.push(loadTemplateFile(templatePath));
+  };
   for (const artifact of Object.values(manifest?.artifacts ?? {})) {
     const properties = artifact?.properties;
     if (artifact?.type === 'aws:cloudformation:stack' && typeof properties?.templateFile === 'string') {
-      templates.push(loadTemplateFile(path.join(directory, properties.templateFile)));
+      loadOnce(properties.templateFile);
     } else if (artifact?.type === 'cdk:asset-manifest' && typeof properties?.file === 'string') {
-      templates.push(
-        ...nestedTemplateFiles(directory, properties.file).map((file) =>
-          loadTemplateFile(path.join(directory, file)),
-        ),
-      );
+      deployedTemplateFiles(directory, properties.file).forEach(loadOnce);
     } else if (artifact?.type === 'cdk:cloud-assembly' && typeof properties?.directoryName === 'string') {
       templates.push(...loadAssembly(path.join(directory, properties.directoryName), depth + 1));
     }

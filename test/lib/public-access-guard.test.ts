@@ -5,6 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as config from 'aws-cdk-lib/aws-config';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../../lib/classification';
 import { GUARDED_API_CALLS, PublicAccessGuard, PublicAccessGuardProps } from '../../lib/public-access-guard';
 import { SensitiveRegistryBucket } from '../../lib/sensitive-registry-bucket';
 import { RegistryGuardChecks } from '../../rules';
@@ -352,11 +353,68 @@ describe('PublicAccessGuard options', () => {
   });
 });
 
+describe('PublicAccessGuard enforceAccountBlockPublicAccess', () => {
+  test('off by default: no custom resource, the account setting is left to the fast path', () => {
+    const { template } = synthesizeGuard();
+    expect(template.findResources(ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE)).toEqual({});
+  });
+
+  test('on: a custom resource served by the guard handler itself, created after its evidence bucket', () => {
+    const { template } = synthesizeGuard({ enforceAccountBlockPublicAccess: true });
+    const resources = template.findResources(ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE);
+    const [resource] = Object.values(resources) as {
+      Properties: Record<string, unknown>;
+      DependsOn: string[];
+    }[];
+    expect(Object.keys(resources)).toHaveLength(1);
+    // Nothing but the service token: the handler reads the account from the stack id, the setting is fixed.
+    expect(resource.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^GuardHandler[0-9A-F]{8}$/), 'Arn'] },
+    });
+    expect(resource.DependsOn).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^GuardEvidenceBucket[0-9A-F]{8}$/),
+        expect.stringMatching(/^GuardEvidenceBucketPolicy/),
+      ]),
+    );
+    // No second function and no second role: the handler's own permissions already include the account call.
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    expect(handlerStatements(template)).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining(['s3:GetAccountPublicAccessBlock', 's3:PutAccountPublicAccessBlock']),
+      }),
+    );
+  });
+
+  test('the handler role carries the tag an organization topic admits publishers by', () => {
+    const { template } = synthesizeGuard();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+      }),
+      Tags: [{ Key: 'registry-guard:component', Value: 'PublicAccessGuard' }],
+    });
+  });
+
+  test('refused in report mode, which changes nothing', () => {
+    expect(() => synthesizeGuard({ mode: 'report', enforceAccountBlockPublicAccess: true })).toThrow(
+      /Guard\/Guard: enforceAccountBlockPublicAccess needs mode 'remediate'/,
+    );
+  });
+
+  test('on: both packs still pass', () => {
+    const { app } = synthesizeGuard({ enforceAccountBlockPublicAccess: true });
+    expect(new RegistryGuardChecks().validateScope(app).violations).toEqual([]);
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+});
+
 describe('PublicAccessGuard templates pass the real cfn-lint', () => {
   test('default and every option: no cfn-lint error', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-guard-lint-'));
     const app = new App({ outdir });
     new PublicAccessGuard(new Stack(app, 'Default'), 'Guard');
+    new PublicAccessGuard(new Stack(app, 'Enforcing'), 'Guard', { enforceAccountBlockPublicAccess: true });
     new PublicAccessGuard(new Stack(app, 'Options'), 'Guard', {
       mode: 'report',
       createConfigRecorder: true,

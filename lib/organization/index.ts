@@ -1,0 +1,3 @@
+export * from './organization-guardrails';
+export * from './regional-hub';
+export * from './member-guard-stack';

@@ -1,0 +1,73 @@
+/**
+ * The stack a StackSet deploys into every member account and Region: the same `PublicAccessGuard` the
+ * single-account app deploys, reporting to the organization's on-call topic of its Region.
+ */
+import { Aws, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { StackSetStack } from 'cdk-stacksets';
+import { Construct } from 'constructs';
+import { PublicAccessGuard, PublicAccessGuardProps } from '../public-access-guard';
+
+/** What a member account's guard may be tuned with; its topic and account-level setting come from the organization. */
+export type MemberGuardOptions = Omit<
+  PublicAccessGuardProps,
+  'notificationTopic' | 'evidenceBucket' | 'enforceAccountBlockPublicAccess'
+>;
+
+/** Properties of a {@link GuardMemberStack}. */
+export interface GuardMemberStackProps {
+  /** The management (or delegated administrator) account that owns the on-call topics. */
+  readonly hubAccount: string;
+  /** The on-call topic's name, the same in every Region. */
+  readonly onCallTopicName: string;
+  /** One asset bucket per target Region, named `${assetBucketPrefix}-${region}`. */
+  readonly assetBuckets: s3.IBucket[];
+  readonly assetBucketPrefix: string;
+  /** Turn on account-level Block Public Access in every member account. */
+  readonly enforceAccountBlockPublicAccess: boolean;
+  readonly guard?: MemberGuardOptions;
+}
+
+/**
+ * The member template of `OrganizationGuardrails`. Environment-agnostic: account and Region are the stack
+ * instance's own. The construct id of the guard is the single-account example's, so logical ids match.
+ */
+export class GuardMemberStack extends StackSetStack {
+  /** The guard, as in a single account. */
+  readonly guard: PublicAccessGuard;
+
+  constructor(scope: Construct, id: string, props: GuardMemberStackProps) {
+    super(scope, id, { assetBuckets: props.assetBuckets, assetBucketPrefix: props.assetBucketPrefix });
+    const topicArn = `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${props.hubAccount}:${props.onCallTopicName}`;
+    this.guard = new PublicAccessGuard(this, 'PublicAccessGuard', {
+      ...props.guard,
+      notificationTopic: sns.Topic.fromTopicArn(this, 'OrganizationOnCallTopic', topicArn),
+      enforceAccountBlockPublicAccess: props.enforceAccountBlockPublicAccess,
+    });
+    this.grantOnCallTopicKey(props.hubAccount);
+  }
+
+  /**
+   * The topic's key id is not known to member stacks, so the grant names any key of the hub account, usable
+   * only through SNS of this Region; the key's own policy admits only the organization.
+   */
+  private grantOnCallTopicKey(hubAccount: string): void {
+    const role = this.guard.handler.role;
+    if (role === undefined) throw new Error('GuardMemberStack: the guard handler has no role');
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptOrganizationNotices',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [`arn:${Aws.PARTITION}:kms:${Aws.REGION}:${hubAccount}:key/*`],
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.${Aws.URL_SUFFIX}` } },
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:${hubAccount}:key/*]`,
+      reason:
+        "The on-call topic's key lives in the hub account and its id is unknown here: any key of that account, only through SNS; the key policy admits only the organization.",
+    });
+  }
+}
