@@ -6,6 +6,7 @@
 import { AclVerdict, judgeAcl } from './acl';
 import {
   BLOCK_PUBLIC_ACCESS_SETTINGS,
+  BlockPublicAccessSetting,
   BlockPublicAccessVerdict,
   judgeBlockPublicAccess,
 } from './block-public-access';
@@ -26,6 +27,9 @@ export interface BucketAccessState {
   readonly context?: TemplateContext;
 }
 
+/** Where a Block Public Access setting that neutralises a public grant is set. */
+export type NeutralisingLevel = 'bucket' | 'account';
+
 /** The judgement of one bucket. */
 export interface BucketExposure {
   /** True when the public can reach the bucket through its policy or its ACL today. */
@@ -40,8 +44,15 @@ export interface BucketExposure {
   readonly effectiveBlockPublicAccess: BlockPublicAccessVerdict;
   /** A public policy that RestrictPublicBuckets currently neutralises. */
   readonly policyNeutralised: boolean;
+  /**
+   * Which level's RestrictPublicBuckets neutralises the public policy: `bucket` whenever the bucket sets it
+   * (it holds whatever the account does), `account` when only the account does. Undefined when not neutralised.
+   */
+  readonly policyNeutralisedBy?: NeutralisingLevel;
   /** A public ACL that IgnorePublicAcls currently neutralises. */
   readonly aclNeutralised: boolean;
+  /** Which level's IgnorePublicAcls neutralises the public ACL, as for {@link BucketExposure.policyNeutralisedBy}. */
+  readonly aclNeutralisedBy?: NeutralisingLevel;
   /** One sentence per way in, for people. Empty when nothing is public. */
   readonly reasons: readonly string[];
 }
@@ -65,16 +76,24 @@ export function judgeBucketExposure(state: BucketAccessState): BucketExposure {
       ? undefined
       : judgeBlockPublicAccess(state.accountBlockPublicAccess);
   const effectiveBlockPublicAccess = combine(bucketBlockPublicAccess, accountBlockPublicAccess);
-  const policyNeutralised =
-    policy.isPublic && effectiveBlockPublicAccess.settingsOn.includes('RestrictPublicBuckets');
-  const aclNeutralised = acl.isPublic && effectiveBlockPublicAccess.settingsOn.includes('IgnorePublicAcls');
+  const levels = { bucket: bucketBlockPublicAccess, account: accountBlockPublicAccess };
+  const policyNeutralisedBy = policy.isPublic
+    ? neutralisingLevel(levels, 'RestrictPublicBuckets')
+    : undefined;
+  const aclNeutralisedBy = acl.isPublic ? neutralisingLevel(levels, 'IgnorePublicAcls') : undefined;
+  const policyNeutralised = policyNeutralisedBy !== undefined;
+  const aclNeutralised = aclNeutralisedBy !== undefined;
   const reasons: string[] = [];
   for (const statement of policy.publicStatements) {
-    const note = policyNeutralised ? ' (neutralised by RestrictPublicBuckets)' : '';
+    const note =
+      policyNeutralisedBy === undefined
+        ? ''
+        : ` (neutralised by ${policyNeutralisedBy}-level RestrictPublicBuckets)`;
     reasons.push(`bucket policy ${statement.label}: ${statement.reason}${note}`);
   }
   for (const grant of acl.publicGrants) {
-    const note = aclNeutralised ? ' (neutralised by IgnorePublicAcls)' : '';
+    const note =
+      aclNeutralisedBy === undefined ? '' : ` (neutralised by ${aclNeutralisedBy}-level IgnorePublicAcls)`;
     reasons.push(`ACL grants ${grant.permission} to ${grant.grantee}${note}`);
   }
   return {
@@ -86,9 +105,21 @@ export function judgeBucketExposure(state: BucketAccessState): BucketExposure {
     accountBlockPublicAccess,
     effectiveBlockPublicAccess,
     policyNeutralised,
+    policyNeutralisedBy,
     aclNeutralised,
+    aclNeutralisedBy,
     reasons,
   };
+}
+
+/** The bucket's own setting is named first: it neutralises whatever the account does. */
+function neutralisingLevel(
+  levels: { bucket: BlockPublicAccessVerdict; account: BlockPublicAccessVerdict | undefined },
+  setting: BlockPublicAccessSetting,
+): NeutralisingLevel | undefined {
+  if (levels.bucket.settingsOn.includes(setting)) return 'bucket';
+  if (levels.account?.settingsOn.includes(setting) === true) return 'account';
+  return undefined;
 }
 
 function combine(

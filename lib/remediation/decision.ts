@@ -22,6 +22,12 @@ export interface BucketDecision {
   readonly problems: readonly string[];
   /** What else the annotation should say: neutralised grants, ignored exemptions, unread account settings. */
   readonly notes: readonly string[];
+  /**
+   * True for a NON_COMPLIANT registry bucket whose own Block Public Access is (partly) off while all four
+   * account-level settings are on: the public cannot reach it now, but only the account setting keeps it so.
+   * The guard still closes it at bucket level; annotations and notices say the nuance plainly.
+   */
+  readonly reliesOnAccountBlockPublicAccess: boolean;
 }
 
 /** What {@link decideBucket} needs. */
@@ -76,9 +82,15 @@ export function decideBucket(input: DecisionInput): BucketDecision {
       exemption,
       problems: [],
       notes: [`exempt until ${exemption.expires}: ${exemption.reason}`, ...notes],
+      reliesOnAccountBlockPublicAccess: false,
     };
   }
-  const problems = problemsOf(exposure, isRegistry);
+  // Only a registry bucket can be NON_COMPLIANT while the account blocks all public access.
+  const reliesOnAccountBlockPublicAccess =
+    isRegistry &&
+    exposure.accountBlockPublicAccess?.allOn === true &&
+    !exposure.bucketBlockPublicAccess.allOn;
+  const problems = problemsOf(exposure, isRegistry, reliesOnAccountBlockPublicAccess);
   if (problems.length === 0) notes.unshift(...neutralisationNotes(exposure));
   return {
     compliance: problems.length > 0 ? 'NON_COMPLIANT' : 'COMPLIANT',
@@ -87,17 +99,26 @@ export function decideBucket(input: DecisionInput): BucketDecision {
     exemption,
     problems,
     notes,
+    reliesOnAccountBlockPublicAccess: problems.length > 0 && reliesOnAccountBlockPublicAccess,
   };
 }
 
-/** Short phrases: they lead the 256-character annotation. */
-function problemsOf(exposure: BucketExposure, isRegistry: boolean): string[] {
+/**
+ * Short phrases: they lead the 256-character annotation. When the account setting alone keeps the bucket
+ * from the public, the annotation says so right after them, so "(neutralised)" would only repeat it.
+ */
+function problemsOf(
+  exposure: BucketExposure,
+  isRegistry: boolean,
+  reliesOnAccountBlockPublicAccess: boolean,
+): string[] {
   const problems: string[] = [];
   if (exposure.policy.isPublic && !exposure.policyNeutralised) problems.push('public via bucket policy');
   if (exposure.acl.isPublic && !exposure.aclNeutralised) problems.push('public via ACL');
   if (!isRegistry) return problems;
-  if (exposure.policyNeutralised) problems.push('registry policy has a public statement (neutralised)');
-  if (exposure.aclNeutralised) problems.push('registry ACL has a public grant (neutralised)');
+  const neutralised = reliesOnAccountBlockPublicAccess ? '' : ' (neutralised)';
+  if (exposure.policyNeutralised) problems.push(`registry policy has a public statement${neutralised}`);
+  if (exposure.aclNeutralised) problems.push(`registry ACL has a public grant${neutralised}`);
   const settingsOff = exposure.bucketBlockPublicAccess.settingsOff;
   if (settingsOff.length > 0) {
     const which = settingsOff.length === 4 ? 'all four' : settingsOff.join(', ');
@@ -109,16 +130,14 @@ function problemsOf(exposure: BucketExposure, isRegistry: boolean): string[] {
 /** For an ordinary bucket a neutralised grant is compliant, but worth saying which level neutralises it. */
 function neutralisationNotes(exposure: BucketExposure): string[] {
   const notes: string[] = [];
-  const level = (setting: 'RestrictPublicBuckets' | 'IgnorePublicAcls'): string =>
-    exposure.bucketBlockPublicAccess.settingsOn.includes(setting) ? 'bucket-level' : 'account-level';
-  if (exposure.policyNeutralised) {
+  if (exposure.policyNeutralisedBy !== undefined) {
     notes.push(
-      `public policy neutralised by ${level('RestrictPublicBuckets')} Block Public Access (RestrictPublicBuckets)`,
+      `public policy neutralised by ${exposure.policyNeutralisedBy}-level Block Public Access (RestrictPublicBuckets)`,
     );
   }
-  if (exposure.aclNeutralised) {
+  if (exposure.aclNeutralisedBy !== undefined) {
     notes.push(
-      `public ACL neutralised by ${level('IgnorePublicAcls')} Block Public Access (IgnorePublicAcls)`,
+      `public ACL neutralised by ${exposure.aclNeutralisedBy}-level Block Public Access (IgnorePublicAcls)`,
     );
   }
   return notes;

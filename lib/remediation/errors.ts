@@ -1,7 +1,10 @@
 /**
  * Errors the guard raises on purpose. Each one fails the invocation, so Lambda's retries and its
- * dead-letter queue keep the event for a person to inspect.
+ * dead-letter queue keep the event for a person to inspect; the one exception is a CloudFormation request
+ * that can still be answered, which the handler answers instead.
  */
+import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../classification';
+import type { CloudFormationRequestIds } from './cloudformation-response';
 
 /**
  * The event is not one the guard understands: it was rejected before any AWS call.
@@ -14,16 +17,62 @@
  * }
  */
 export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
+  override readonly name: string = 'InvalidEventError';
 
   /**
    * @param problem what is wrong with the event, starting with the field concerned
+   * @param nextStep what a person should do about it
    */
-  constructor(readonly problem: string) {
+  constructor(
+    readonly problem: string,
+    nextStep = 'Inspect the event in the dead-letter queue and fix the rule or target that sent it.',
+  ) {
     super(
-      `Event rejected: ${problem}. registry-guard accepts AWS Config custom-rule events and EventBridge ` +
-        `"AWS API Call via CloudTrail" events for S3; nothing was read or changed. Inspect the event in ` +
-        `the dead-letter queue and fix the rule or target that sent it.`,
+      `Event rejected: ${problem}. registry-guard accepts AWS Config custom-rule events, EventBridge ` +
+        `"AWS API Call via CloudTrail" events for S3 and CloudFormation requests for ` +
+        `${ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE}; nothing was read or changed. ${nextStep}`,
+    );
+  }
+}
+
+/** What a rejected CloudFormation request still tells: where to answer it, and what it asked. */
+export interface RejectedCustomResourceRequest extends CloudFormationRequestIds {
+  /** The RequestType as sent, when it was a string. */
+  readonly requestType?: string;
+  /** The ResourceType as sent, when it was a string. */
+  readonly resourceType?: string;
+  readonly physicalResourceId?: string;
+  /** The account in the StackId, when the StackId is a stack ARN. */
+  readonly accountId?: string;
+}
+
+/**
+ * A CloudFormation custom resource request the guard does not serve (another ResourceType, an unknown
+ * RequestType, unexpected properties, a malformed StackId) but can still answer, because it carries a
+ * ResponseURL and the ids a response echoes. The handler answers it instead of throwing: an unanswered
+ * request holds the stack for an hour.
+ *
+ * @example
+ * try {
+ *   parseGuardEvent(request);
+ * } catch (error) {
+ *   if (error instanceof InvalidCustomResourceRequestError) console.log(error.request.stackId, error.problem);
+ * }
+ */
+export class InvalidCustomResourceRequestError extends InvalidEventError {
+  override readonly name = 'InvalidCustomResourceRequestError';
+
+  /**
+   * @param problem what is wrong with the request, starting with the field concerned
+   * @param request where to answer it
+   */
+  constructor(
+    problem: string,
+    readonly request: RejectedCustomResourceRequest,
+  ) {
+    super(
+      problem,
+      'The handler answers the request with this reason instead of failing; fix the stack that sent it.',
     );
   }
 }

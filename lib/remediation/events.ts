@@ -1,8 +1,10 @@
 /**
- * Turns the raw Lambda event into one of the four things the guard acts on, or rejects it. Nothing here
+ * Turns the raw Lambda event into one of the five things the guard acts on, or rejects it. Nothing here
  * calls AWS: a malformed event must leave every bucket untouched.
  */
-import { InvalidEventError } from './errors';
+import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../classification';
+import { CloudFormationRequestIds } from './cloudformation-response';
+import { InvalidCustomResourceRequestError, InvalidEventError } from './errors';
 
 /** CloudTrail events for one bucket: the seconds-level fast path. */
 export const BUCKET_EVENT_NAMES = [
@@ -81,8 +83,34 @@ export interface AccountApiCallEvent extends ApiCallEventFields {
   readonly eventName: AccountEventName;
 }
 
+/** The request types of a CloudFormation custom resource. */
+export const CUSTOM_RESOURCE_REQUEST_TYPES = ['Create', 'Update', 'Delete'] as const;
+
+/** Create, Update or Delete. */
+export type CustomResourceRequestType = (typeof CUSTOM_RESOURCE_REQUEST_TYPES)[number];
+
+/**
+ * CloudFormation asks the guard, at deploy time, to turn on the account's Block Public Access (the custom
+ * resource of type {@link ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE}). It must be answered, whatever happens.
+ */
+export interface AccountBlockPublicAccessRequestEvent extends CloudFormationRequestIds {
+  readonly kind: 'account-block-public-access-request';
+  readonly requestType: CustomResourceRequestType;
+  /** Set on Update and Delete: the id this resource was given on Create. */
+  readonly physicalResourceId?: string;
+  /** The stack's account, from the StackId ARN: the account whose setting is turned on. */
+  readonly accountId: string;
+  /** The stack's region, from the StackId ARN. */
+  readonly region: string;
+}
+
 /** Every event the guard acts on. */
-export type GuardEvent = ConfigChangeEvent | ConfigScheduledEvent | BucketApiCallEvent | AccountApiCallEvent;
+export type GuardEvent =
+  | ConfigChangeEvent
+  | ConfigScheduledEvent
+  | BucketApiCallEvent
+  | AccountApiCallEvent
+  | AccountBlockPublicAccessRequestEvent;
 
 type Fields = Record<string, unknown>;
 
@@ -91,6 +119,8 @@ type Fields = Record<string, unknown>;
  *
  * @throws InvalidEventError for anything else: null, a missing or mistyped field, an `invokingEvent` that
  *   is not JSON, an unknown `messageType`, `detail-type` or `eventName`.
+ * @throws InvalidCustomResourceRequestError (an InvalidEventError) for a CloudFormation request the guard
+ *   does not serve but can still answer: it carries the ResponseURL and ids to answer it with.
  * @example
  * const event = parseGuardEvent({
  *   invokingEvent: JSON.stringify({ messageType: 'ScheduledNotification', notificationCreationTime: '2026-11-25T00:00:00.000Z' }),
@@ -103,8 +133,9 @@ export function parseGuardEvent(event: unknown): GuardEvent {
   const fields = objectOrReject(event, 'the event');
   if ('invokingEvent' in fields) return parseConfigRuleEvent(fields);
   if ('detail-type' in fields) return parseApiCallEvent(fields);
+  if ('RequestType' in fields || 'ResponseURL' in fields) return parseCustomResourceRequest(fields);
   throw new InvalidEventError(
-    'the event has neither invokingEvent (AWS Config) nor detail-type (EventBridge)',
+    'the event has neither invokingEvent (AWS Config), detail-type (EventBridge) nor RequestType (CloudFormation)',
   );
 }
 
@@ -128,7 +159,77 @@ export function describeEvent(event: GuardEvent): string {
       const time = event.eventTime === undefined ? '' : ` at ${event.eventTime}`;
       return `CloudTrail ${event.eventName}${time}`;
     }
+    case 'account-block-public-access-request':
+      return `CloudFormation ${event.requestType} of ${ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE}`;
   }
+}
+
+/** What the stack's ResourceProperties may hold: CloudFormation's own keys, nothing of ours. */
+const CUSTOM_RESOURCE_PROPERTIES: ReadonlySet<string> = new Set(['ServiceToken', 'ServiceTimeout']);
+
+/**
+ * Two stages: without a usable ResponseURL and ids nobody can be answered, so the event is rejected like
+ * any other; with them, every other problem is answered (by the handler) rather than thrown, because a
+ * request left unanswered holds the stack for an hour.
+ */
+function parseCustomResourceRequest(fields: Fields): AccountBlockPublicAccessRequestEvent {
+  const ids: CloudFormationRequestIds = {
+    responseUrl: responseUrl(fields.ResponseURL),
+    stackId: nonEmptyString(fields.StackId, 'StackId'),
+    requestId: nonEmptyString(fields.RequestId, 'RequestId'),
+    logicalResourceId: nonEmptyString(fields.LogicalResourceId, 'LogicalResourceId'),
+  };
+  const requestType = typeof fields.RequestType === 'string' ? fields.RequestType : undefined;
+  const physicalResourceId =
+    typeof fields.PhysicalResourceId === 'string' && fields.PhysicalResourceId.trim() !== ''
+      ? fields.PhysicalResourceId
+      : undefined;
+  const stack = /^arn:[a-z0-9-]+:cloudformation:([a-z0-9-]+):(\d{12}):stack\/./.exec(ids.stackId);
+  const reject = (problem: string): never => {
+    throw new InvalidCustomResourceRequestError(problem, {
+      ...ids,
+      requestType,
+      resourceType: typeof fields.ResourceType === 'string' ? fields.ResourceType : undefined,
+      physicalResourceId,
+      accountId: stack?.[2],
+    });
+  };
+  if (!isOneOf(requestType, CUSTOM_RESOURCE_REQUEST_TYPES)) {
+    return reject(`RequestType ${JSON.stringify(fields.RequestType)} is not Create, Update or Delete`);
+  }
+  if (fields.ResourceType !== ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE) {
+    return reject(
+      `ResourceType ${JSON.stringify(fields.ResourceType)} is not ${ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE}`,
+    );
+  }
+  if (stack === null) {
+    return reject(`StackId ${JSON.stringify(ids.stackId)} is not a CloudFormation stack ARN`);
+  }
+  if (requestType !== 'Create' && physicalResourceId === undefined) {
+    return reject(`PhysicalResourceId is missing: CloudFormation sends it with every ${requestType}`);
+  }
+  const properties = fields.ResourceProperties;
+  if (
+    properties !== undefined &&
+    (properties === null || typeof properties !== 'object' || Array.isArray(properties))
+  ) {
+    return reject('ResourceProperties is not an object');
+  }
+  const unexpected = Object.keys((properties as Fields | undefined) ?? {}).filter(
+    (key) => !CUSTOM_RESOURCE_PROPERTIES.has(key),
+  );
+  if (unexpected.length > 0) {
+    // A property such as RestrictPublicBuckets: false must not be silently ignored: the guard turns all four on.
+    return reject(`ResourceProperties ${unexpected.join(', ')} not supported: the resource takes none`);
+  }
+  return {
+    ...ids,
+    kind: 'account-block-public-access-request',
+    requestType,
+    physicalResourceId,
+    region: stack[1],
+    accountId: stack[2],
+  };
 }
 
 function parseConfigRuleEvent(fields: Fields): ConfigChangeEvent | ConfigScheduledEvent {
@@ -247,6 +348,21 @@ function parseApiCallEvent(fields: Fields): BucketApiCallEvent | AccountApiCallE
   throw new InvalidEventError(
     `detail.eventName ${JSON.stringify(eventName)} is not one of ${[...BUCKET_EVENT_NAMES, ...ACCOUNT_EVENT_NAMES].join(', ')}`,
   );
+}
+
+/** An absolute http(s) URL; http only makes sense for a test server, but refusing it would gain nothing. */
+function responseUrl(value: unknown): string {
+  const text = nonEmptyString(value, 'ResponseURL');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidEventError('ResponseURL is not a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InvalidEventError(`ResponseURL is a ${url.protocol} URL, not https:`);
+  }
+  return text;
 }
 
 /** The guard takes no parameters, but a rule that sends broken ones is misconfigured: say so. */

@@ -71,6 +71,7 @@ export async function guardBucket(context: BucketGuardContext, bucket: string): 
     problems: decision.problems,
     reasons: decision.exposure.reasons,
     notes: decision.notes,
+    reliesOnAccountBlockPublicAccess: decision.reliesOnAccountBlockPublicAccess,
     remediation,
   };
   return { bucket, ...partial, annotation: composeAnnotation(partial) };

@@ -1,6 +1,7 @@
 /**
  * The Lambda handler: validates the event, then hands each bucket (or the account) to plain functions and
- * delivers what they conclude: evaluations to AWS Config, notices to on-call, structured logs.
+ * delivers what they conclude: evaluations to AWS Config, notices to on-call, answers to CloudFormation,
+ * structured logs.
  */
 import { randomUUID } from 'crypto';
 import { ConfigServiceClient } from '@aws-sdk/client-config-service';
@@ -15,11 +16,24 @@ import {
 } from './account-state';
 import { describeError } from './aws-errors';
 import { listBucketNames } from './bucket-list';
+import {
+  CloudFormationRequestIds,
+  CloudFormationResponse,
+  describeResponseUrl,
+  sendCloudFormationResponse,
+} from './cloudformation-response';
 import { mapWithConcurrency } from './concurrency';
-import { DeliveryError } from './errors';
+import { DeliveryError, InvalidCustomResourceRequestError } from './errors';
 import { EvaluationBatcher, bucketEvaluation } from './evaluations';
-import { describeEvent, GuardEvent, parseGuardEvent } from './events';
-import { AccountOutcome, guardAccount } from './guard-account';
+import { AccountBlockPublicAccessRequestEvent, describeEvent, GuardEvent, parseGuardEvent } from './events';
+import { AccountGuardContext, AccountOutcome, guardAccount } from './guard-account';
+import {
+  answerAccountBlockPublicAccess,
+  answerDeletion,
+  answerFailure,
+  answerRejectedRequest,
+  describeRejectedRequest,
+} from './guard-account-deployment';
 import { BucketGuardContext, guardBucket, notApplicable } from './guard-bucket';
 import { composeAccountNotice, composeBucketNotice, Notice, NoticeContext, publishNotice } from './notice';
 import { BucketOutcome, needsNotice, unverifiableOutcome } from './outcome';
@@ -61,8 +75,10 @@ export interface GuardResult {
   readonly mode: GuardMode;
   /** One outcome per bucket looked at, in order. */
   readonly buckets: readonly BucketOutcome[];
-  /** For account-level CloudTrail events. */
+  /** For account-level CloudTrail events and CloudFormation Create and Update requests. */
   readonly account?: AccountOutcome;
+  /** For CloudFormation requests: the answer sent to the request's ResponseURL. */
+  readonly cloudFormationResponse?: CloudFormationResponse;
   /** Evaluations AWS Config accepted. */
   readonly evaluationsSent: number;
   readonly noticesSent: number;
@@ -76,8 +92,11 @@ const SILENT_LOGGER: GuardLogger = { info: () => undefined, warn: () => undefine
 /**
  * Builds the handler around its dependencies. Clients are created by the caller, once per container.
  *
- * @throws InvalidEventError (before any AWS call) for an event it does not understand.
- * @throws DeliveryError after the work is done when an evaluation batch or a notice could not be delivered.
+ * @throws InvalidEventError (before any AWS call) for an event it does not understand, unless it is a
+ *   CloudFormation request it can still answer: that one is answered FAILED instead.
+ * @throws DeliveryError after the work is done when an evaluation batch or a notice could not be delivered,
+ *   or when the answer to a CloudFormation request could not be sent. Once CloudFormation has its answer
+ *   the handler never throws: a retry would run again for a request already answered.
  * @example
  * const handler = createHandler({ s3, s3Control, config, sns, sts, env: { GUARD_MODE: 'report' } });
  * await handler(configEvent);
@@ -95,12 +114,27 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
       event = parseGuardEvent(rawEvent);
     } catch (error) {
       logger.error(describeError(error), { event: preview(rawEvent) });
-      throw error;
+      if (!(error instanceof InvalidCustomResourceRequestError)) throw error;
+      const settings = readGuardSettings(deps.env ?? process.env);
+      const invocation = new Invocation(deps, logger, settings, describeRejectedRequest(error.request));
+      await invocation.answerCloudFormation(error.request, answerRejectedRequest(error));
+      return invocation.summarise();
     }
     const settings = readGuardSettings(deps.env ?? process.env);
     const trigger = describeEvent(event);
     if (settings.modeWarning !== undefined) logger.warn(settings.modeWarning, { trigger });
     const invocation = new Invocation(deps, logger, settings, trigger);
+    const accountContext = (region: string, callerArn?: string): AccountGuardContext => ({
+      s3: deps.s3,
+      s3Control: deps.s3Control,
+      mode: settings.mode,
+      evidenceBucket: settings.evidenceBucket,
+      now: now(),
+      evidenceId: newId(),
+      trigger,
+      callerArn,
+      region,
+    });
 
     switch (event.kind) {
       case 'config-change': {
@@ -144,25 +178,47 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
         return invocation.finish();
       }
       case 'account-api-call': {
-        const outcome = await guardAccount(
-          {
-            s3: deps.s3,
-            s3Control: deps.s3Control,
-            mode: settings.mode,
-            evidenceBucket: settings.evidenceBucket,
-            now: now(),
-            evidenceId: newId(),
-            trigger,
-            callerArn: event.callerArn,
-            region: event.region,
-          },
-          event.accountId,
-        );
+        const outcome = await guardAccount(accountContext(event.region, event.callerArn), event.accountId);
         await invocation.deliverAccount(outcome, { region: event.region, callerArn: event.callerArn });
         return invocation.finish();
       }
+      case 'account-block-public-access-request': {
+        const request = event;
+        const response = await answerSafely(request, logger, async () => {
+          // Delete reads and changes nothing: removing the guard never loosens access.
+          if (request.requestType === 'Delete') return answerDeletion(request);
+          const outcome = await guardAccount(accountContext(request.region), request.accountId);
+          // On-call hears before CloudFormation does: should the answer fail, the retry finds the setting
+          // already on and would never notify.
+          await invocation.deliverAccount(outcome, { region: request.region });
+          return answerAccountBlockPublicAccess(outcome, settings.mode);
+        });
+        await invocation.answerCloudFormation(request, response);
+        return invocation.summarise();
+      }
     }
   };
+}
+
+/**
+ * A CloudFormation request gets an answer whatever goes wrong while serving it: a throw becomes FAILED
+ * with the error as the reason, instead of a stack that waits an hour.
+ */
+async function answerSafely(
+  request: AccountBlockPublicAccessRequestEvent,
+  logger: GuardLogger,
+  serve: () => Promise<CloudFormationResponse>,
+): Promise<CloudFormationResponse> {
+  try {
+    return await serve();
+  } catch (error) {
+    logger.error(`Serving the CloudFormation request failed: ${describeError(error)}`, {
+      stackId: request.stackId,
+      requestId: request.requestId,
+      requestType: request.requestType,
+    });
+    return answerFailure(request, error);
+  }
 }
 
 /**
@@ -181,6 +237,7 @@ async function guardSafely(context: BucketGuardContext, bucket: string): Promise
 class Invocation {
   private readonly outcomes: BucketOutcome[] = [];
   private account: AccountOutcome | undefined;
+  private cloudFormationResponse: CloudFormationResponse | undefined;
   private readonly failures: string[] = [];
   private noticesSent = 0;
   /** Set for AWS Config events: where evaluations go and the timestamp they carry. */
@@ -280,6 +337,38 @@ class Invocation {
     }
   }
 
+  /**
+   * Sends the answer to a CloudFormation request, once. When it cannot be sent, the request is still
+   * unanswered: log it and throw {@link DeliveryError}, so Lambda retries and the DLQ and the handler-errors
+   * alarm see it.
+   */
+  async answerCloudFormation(
+    request: CloudFormationRequestIds,
+    response: CloudFormationResponse,
+  ): Promise<void> {
+    const attributes = {
+      status: response.status,
+      reason: response.reason,
+      physicalResourceId: response.physicalResourceId,
+      data: response.data,
+      stackId: request.stackId,
+      requestId: request.requestId,
+      logicalResourceId: request.logicalResourceId,
+      responseUrl: describeResponseUrl(request.responseUrl),
+      trigger: this.trigger,
+    };
+    try {
+      await sendCloudFormationResponse(request, response);
+    } catch (error) {
+      const failure = `Answering CloudFormation ${response.status} failed: ${describeError(error)}`;
+      this.logger.error(failure, attributes);
+      throw new DeliveryError([failure]);
+    }
+    this.cloudFormationResponse = response;
+    const log = response.status === 'FAILED' ? this.logger.error : this.logger.info;
+    log.call(this.logger, `Answered CloudFormation ${response.status}`, attributes);
+  }
+
   /** Sends the remaining evaluations; throws {@link DeliveryError} when anything could not be delivered. */
   async finish(): Promise<GuardResult> {
     let evaluationsSent = 0;
@@ -288,11 +377,22 @@ class Invocation {
       evaluationsSent = delivery.sent;
       this.failures.push(...delivery.failures);
     }
+    const result = this.summarise(evaluationsSent);
+    if (this.failures.length > 0) throw new DeliveryError(this.failures);
+    return result;
+  }
+
+  /**
+   * The result, logged, without throwing: what a CloudFormation request ends with once answered. A notice
+   * that failed is already logged as an error; failing now would only make Lambda answer the request twice.
+   */
+  summarise(evaluationsSent = 0): GuardResult {
     const result: GuardResult = {
       trigger: this.trigger,
       mode: this.settings.mode,
       buckets: this.outcomes,
       account: this.account,
+      cloudFormationResponse: this.cloudFormationResponse,
       evaluationsSent,
       noticesSent: this.noticesSent,
     };
@@ -303,8 +403,8 @@ class Invocation {
       nonCompliant: this.outcomes.filter((outcome) => outcome.compliance === 'NON_COMPLIANT').length,
       evaluationsSent,
       noticesSent: this.noticesSent,
+      cloudFormationResponse: this.cloudFormationResponse?.status,
     });
-    if (this.failures.length > 0) throw new DeliveryError(this.failures);
     return result;
   }
 

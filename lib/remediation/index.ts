@@ -2,6 +2,9 @@
  * registry-guard/remediation: the drift-guard Lambda. `handler` is the Lambda entry point; the building
  * blocks below are exported for tests, custom wiring and reuse.
  *
+ * Events: AWS Config custom-rule events, EventBridge "AWS API Call via CloudTrail" events for S3, and
+ * CloudFormation requests for the `Custom::RegistryGuardAccountBlockPublicAccess` custom resource.
+ *
  * Environment: GUARD_MODE (`remediate` | `report`, default `remediate`; anything else means report),
  * EVIDENCE_BUCKET (evidence objects and remediation history; without it policies and ACLs are never
  * rewritten and loops are not detected), NOTIFY_TOPIC_ARN (on-call SNS topic).
@@ -26,6 +29,8 @@ export * from './evaluations';
 export * from './notice';
 export * from './guard-bucket';
 export * from './guard-account';
+export * from './cloudformation-response';
+export * from './guard-account-deployment';
 export * from './concurrency';
 export { CLIENT_RETRY_SETTINGS, defaultDeps } from './clients';
 export { createHandler, DEFAULT_SWEEP_CONCURRENCY } from './handler';

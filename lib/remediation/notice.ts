@@ -69,6 +69,7 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
     );
   }
   if (outcome.problems.length > 0) lines.push('', 'Why it is non-compliant:', ...bullets(outcome.problems));
+  if (outcome.reliesOnAccountBlockPublicAccess === true) lines.push(...accountNuanceLines(outcome));
   if (outcome.reasons.length > 0) lines.push('', 'What was public:', ...bullets(outcome.reasons));
   if (outcome.notes.length > 0) lines.push('', 'Notes:', ...bullets(outcome.notes));
   if (remediation !== undefined) {
@@ -220,6 +221,17 @@ function headline(outcome: BucketOutcome): string {
     return `FAILED to fully close ${kind} ${outcome.bucket}`;
   }
   return `closed non-compliant ${kind} ${outcome.bucket}`;
+}
+
+/** A registry bucket that only the account setting keeps from the public: not an emergency, still a fix. */
+function accountNuanceLines(outcome: BucketOutcome): string[] {
+  return [
+    '',
+    'Not reachable by the public now: account-level Block Public Access is fully on.',
+    outcome.remediation === undefined
+      ? 'Report mode: not closed at bucket level, so the registry depends on the account setting until someone closes it.'
+      : 'Closed at bucket level anyway, so the registry does not depend on the account setting (see What was done).',
+  ];
 }
 
 function modeLines(context: NoticeContext): string[] {

@@ -18,6 +18,11 @@ export interface BucketOutcome {
   readonly reasons: readonly string[];
   /** Everything else worth saying: exemptions, neutralised grants, out of scope, gone. */
   readonly notes: readonly string[];
+  /**
+   * True when the public cannot reach the registry bucket now only because all four account-level Block
+   * Public Access settings are on while some of its own are off (see `BucketDecision`).
+   */
+  readonly reliesOnAccountBlockPublicAccess?: boolean;
   /** Set when the bucket could not be read: what failed and why. Such a bucket is never COMPLIANT. */
   readonly unverifiable?: string;
   /** What remediation did; absent in report mode or when nothing needed doing. */
@@ -25,6 +30,12 @@ export interface BucketOutcome {
   /** The annotation for AWS Config, at most 256 characters. */
   readonly annotation: string;
 }
+
+/**
+ * The annotation's words for a bucket that only the account setting keeps from the public: short, since
+ * they go between the problems and what was done, and all three must fit in 256 characters.
+ */
+export const RELIES_ON_ACCOUNT_ANNOTATION = 'not public now: account-level Block Public Access is fully on';
 
 /**
  * True when on-call must hear about the bucket: something was public, changed, or could not be verified.
@@ -39,7 +50,8 @@ export function needsNotice(outcome: BucketOutcome): boolean {
 
 /**
  * Writes the annotation, at most 256 characters: the loop flag and the verdict first, so truncation only
- * ever cuts detail.
+ * ever cuts detail. A registry bucket that only the account setting keeps from the public says so between
+ * its problems and what was done.
  *
  * @example
  * composeAnnotation({ compliance: 'COMPLIANT', isRegistry: false, problems: [], reasons: [], notes: [] });
@@ -70,6 +82,7 @@ export function composeAnnotation(outcome: Omit<BucketOutcome, 'annotation' | 'b
       if (loop !== undefined)
         parts.push(`LOOP: remediated ${loop.remediationsInLastHour} times in the last hour`);
       parts.push(outcome.problems.join(', '));
+      if (outcome.reliesOnAccountBlockPublicAccess === true) parts.push(RELIES_ON_ACCOUNT_ANNOTATION);
       parts.push(
         outcome.remediation === undefined
           ? 'report mode: nothing changed'

@@ -158,21 +158,60 @@ describe('judgeBucketExposure', () => {
     expect(exposure.reasons[0]).toMatch(/^bucket policy statement 1: Principal "\*" is everyone/);
   });
 
-  test('RestrictPublicBuckets at bucket level neutralises a public policy', () => {
+  test('RestrictPublicBuckets at bucket level neutralises a public policy, and the reason names the bucket level', () => {
     const exposure = judgeBucketExposure({
       policy: publicPolicy,
       bucketBlockPublicAccess: { RestrictPublicBuckets: true },
     });
-    expect(exposure).toMatchObject({ isPublic: false, hasPublicGrant: true, policyNeutralised: true });
+    expect(exposure).toMatchObject({
+      isPublic: false,
+      hasPublicGrant: true,
+      policyNeutralised: true,
+      policyNeutralisedBy: 'bucket',
+    });
+    expect(exposure.reasons[0]).toMatch(/ \(neutralised by bucket-level RestrictPublicBuckets\)$/);
   });
 
-  test('RestrictPublicBuckets at account level neutralises a public policy', () => {
+  test('RestrictPublicBuckets at account level only neutralises a public policy, and the reason names the account level', () => {
     const exposure = judgeBucketExposure({
       policy: publicPolicy,
       accountBlockPublicAccess: { RestrictPublicBuckets: true },
     });
-    expect(exposure.isPublic).toBe(false);
-    expect(exposure.reasons[0]).toContain('neutralised by RestrictPublicBuckets');
+    expect(exposure).toMatchObject({
+      isPublic: false,
+      policyNeutralised: true,
+      policyNeutralisedBy: 'account',
+    });
+    expect(exposure.reasons[0]).toMatch(/ \(neutralised by account-level RestrictPublicBuckets\)$/);
+  });
+
+  test('set at both levels, the bucket level is named: it holds whatever the account does', () => {
+    const exposure = judgeBucketExposure({
+      policy: publicPolicy,
+      acl: publicAcl,
+      bucketBlockPublicAccess: { RestrictPublicBuckets: true },
+      accountBlockPublicAccess: { RestrictPublicBuckets: true, IgnorePublicAcls: true },
+    });
+    expect(exposure).toMatchObject({ policyNeutralisedBy: 'bucket', aclNeutralisedBy: 'account' });
+    expect(exposure.reasons).toEqual([
+      'bucket policy statement 1: Principal "*" is everyone, and no condition limits it to fixed values (neutralised by bucket-level RestrictPublicBuckets)',
+      'ACL grants READ to AllUsers (neutralised by account-level IgnorePublicAcls)',
+    ]);
+  });
+
+  test('nothing neutralised: neither level is named', () => {
+    const exposure = judgeBucketExposure({ policy: publicPolicy, acl: publicAcl });
+    expect(exposure.policyNeutralisedBy).toBeUndefined();
+    expect(exposure.aclNeutralisedBy).toBeUndefined();
+    expect(exposure.reasons.join('\n')).not.toContain('neutralised');
+  });
+
+  test('a setting neutralises only a grant that exists', () => {
+    const exposure = judgeBucketExposure({
+      bucketBlockPublicAccess: { RestrictPublicBuckets: true, IgnorePublicAcls: true },
+    });
+    expect(exposure).toMatchObject({ policyNeutralised: false, aclNeutralised: false });
+    expect(exposure.policyNeutralisedBy).toBeUndefined();
   });
 
   test('IgnorePublicAcls neutralises a public ACL but not a public policy', () => {

@@ -7,6 +7,7 @@ import * as config from 'aws-cdk-lib/aws-config';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../../lib/classification';
 import { GUARDED_API_CALLS, PublicAccessGuard, PublicAccessGuardProps } from '../../lib/public-access-guard';
+import { parseGuardEvent } from '../../lib/remediation/events';
 import { SensitiveRegistryBucket } from '../../lib/sensitive-registry-bucket';
 import { RegistryGuardChecks } from '../../rules';
 import { cfnLint } from '../support/cfn-lint';
@@ -383,6 +384,29 @@ describe('PublicAccessGuard enforceAccountBlockPublicAccess', () => {
       expect.objectContaining({
         Action: expect.arrayContaining(['s3:GetAccountPublicAccessBlock', 's3:PutAccountPublicAccessBlock']),
       }),
+    );
+  });
+
+  test('the handler accepts the request CloudFormation builds from the synthesized resource', () => {
+    const { template } = synthesizeGuard({ enforceAccountBlockPublicAccess: true });
+    const [[logicalId, resource]] = Object.entries(
+      template.findResources(ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE),
+    ) as [string, { Type: string; Properties: Record<string, unknown> }][];
+    const serviceToken = 'arn:aws:lambda:eu-west-1:123456789012:function:Guard';
+    const request = {
+      RequestType: 'Create',
+      ServiceToken: serviceToken,
+      ResponseURL:
+        'https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/x?X-Amz-Signature=1',
+      StackId:
+        'arn:aws:cloudformation:eu-west-1:123456789012:stack/Guard/8c4f2a10-ca71-11f0-9d3e-0a1b2c3d4e5f',
+      RequestId: '3f6d8a2e-91b4-4c7d-b0e5-7a2c9f1d4e68',
+      LogicalResourceId: logicalId,
+      ResourceType: resource.Type,
+      ResourceProperties: { ...resource.Properties, ServiceToken: serviceToken },
+    };
+    expect(parseGuardEvent(request)).toEqual(
+      expect.objectContaining({ requestType: 'Create', accountId: '123456789012' }),
     );
   });
 

@@ -221,12 +221,18 @@ describe('ConfigurationItemChangeNotification: other buckets', () => {
     const account = new FakeAccount();
     account.accountBlockPublicAccess = ALL_ON;
     account.addBucket('open-data', { policy: policyOf(publicStatement('open-data')) });
-    await account.handler()(configChangeEvent('open-data'));
+    const result = await account.handler()(configChangeEvent('open-data'));
     expect(account.evaluations()[0]).toMatchObject({
       ComplianceType: 'COMPLIANT',
       Annotation:
         'Not public; public policy neutralised by account-level Block Public Access (RestrictPublicBuckets).',
     });
+    expect(result.buckets[0].reasons).toEqual([
+      expect.stringMatching(
+        /^bucket policy statement 1 \(Sid "PublicRead"\): .* \(neutralised by account-level RestrictPublicBuckets\)$/,
+      ),
+    ]);
+    expect(result.buckets[0].reliesOnAccountBlockPublicAccess).toBe(false);
     expect(account.operations().filter((name) => /^(Put|Delete)/.test(name))).toEqual([]);
     expect(account.notices()).toEqual([]);
   });
@@ -347,6 +353,99 @@ describe('ConfigurationItemChangeNotification: other buckets', () => {
       'COMPLIANT',
       'COMPLIANT',
     ]);
+  });
+});
+
+describe('a registry bucket open at bucket level while account-level Block Public Access is fully on', () => {
+  function registryOpenBehindTheAccount(account: FakeAccount): void {
+    account.accountBlockPublicAccess = ALL_ON;
+    account.addBucket(ROLL, {
+      tags: [REGISTRY_TAG],
+      policy: policyOf(publicStatement(ROLL), auditorStatement(ROLL)),
+    });
+  }
+
+  test('is still NON_COMPLIANT and closed at bucket level, and the annotation says it is not public now', async () => {
+    const account = new FakeAccount();
+    registryOpenBehindTheAccount(account);
+    const result = await account.handler()(configChangeEvent(ROLL));
+
+    const [evaluation] = account.evaluations();
+    expect(evaluation.ComplianceType).toBe('NON_COMPLIANT');
+    // The verdict, the nuance and what was done come first; only the reasons' detail is cut to 256.
+    expect(
+      evaluation.Annotation?.startsWith(
+        'Registry policy has a public statement, registry Block Public Access off (all four); ' +
+          'not public now: account-level Block Public Access is fully on; ' +
+          'remediated: evidence saved, Block Public Access on (verified), public statements removed (verified);',
+      ),
+    ).toBe(true);
+    expect(evaluation.Annotation?.length).toBeLessThanOrEqual(256);
+    expect(account.buckets.get(ROLL)?.blockPublicAccess).toEqual(ALL_ON);
+    expect(JSON.parse(account.buckets.get(ROLL)?.policy ?? '').Statement).toEqual([auditorStatement(ROLL)]);
+    expect(result.buckets[0].reasons).toEqual([
+      expect.stringMatching(/\(neutralised by account-level RestrictPublicBuckets\)$/),
+    ]);
+    const [document] = account.evidence().values();
+    expect(document).toMatchObject({ before: { blockPublicAccess: null, accountBlockPublicAccess: ALL_ON } });
+  });
+
+  test('the notice says plainly that it is not reachable now, and why it was closed anyway', async () => {
+    const account = new FakeAccount();
+    registryOpenBehindTheAccount(account);
+    await account.handler()(configChangeEvent(ROLL));
+    const [notice] = account.notices();
+    expect(notice.subject).toBe(`registry-guard: closed non-compliant registry bucket ${ROLL}`);
+    const lines = notice.message.split('\n');
+    const why = lines.indexOf('Why it is non-compliant:');
+    expect(lines.slice(why, why + 7)).toEqual([
+      'Why it is non-compliant:',
+      '- registry policy has a public statement',
+      '- registry Block Public Access off (all four)',
+      '',
+      'Not reachable by the public now: account-level Block Public Access is fully on.',
+      'Closed at bucket level anyway, so the registry does not depend on the account setting (see What was done).',
+      '',
+    ]);
+  });
+
+  test('report mode: the annotation and the notice say it stays open at bucket level', async () => {
+    const account = new FakeAccount();
+    registryOpenBehindTheAccount(account);
+    await account.handler({ GUARD_MODE: 'report' })(configChangeEvent(ROLL));
+    expect(account.evaluations()[0].Annotation).toMatch(
+      /^Registry policy has a public statement, registry Block Public Access off \(all four\); not public now: account-level Block Public Access is fully on; report mode: nothing changed; bucket policy statement 1/,
+    );
+    expect(account.notices()[0].message).toContain(
+      'Report mode: not closed at bucket level, so the registry depends on the account setting until someone closes it.',
+    );
+    expect(account.buckets.get(ROLL)?.blockPublicAccess).toBeUndefined();
+  });
+
+  test('a registry bucket with its own Block Public Access all on does not depend on the account: no such note', async () => {
+    const account = new FakeAccount();
+    account.accountBlockPublicAccess = ALL_ON;
+    account.addBucket(ROLL, {
+      tags: [REGISTRY_TAG],
+      policy: policyOf(publicStatement(ROLL), auditorStatement(ROLL)),
+      blockPublicAccess: ALL_ON,
+    });
+    const result = await account.handler()(configChangeEvent(ROLL));
+    expect(result.buckets[0].reliesOnAccountBlockPublicAccess).toBe(false);
+    expect(account.evaluations()[0].Annotation).toMatch(
+      /^Registry policy has a public statement \(neutralised\); remediated: /,
+    );
+    expect(account.notices()[0].message).not.toContain('Not reachable by the public now');
+  });
+
+  test('an account setting that is only partly on is no such guarantee: no such note', async () => {
+    const account = new FakeAccount();
+    account.accountBlockPublicAccess = { ...ALL_ON, BlockPublicAcls: false };
+    account.addBucket(ROLL, { tags: [REGISTRY_TAG], policy: policyOf(publicStatement(ROLL)) });
+    const result = await account.handler()(configChangeEvent(ROLL));
+    expect(result.buckets[0].compliance).toBe('NON_COMPLIANT');
+    expect(result.buckets[0].reliesOnAccountBlockPublicAccess).toBe(false);
+    expect(account.evaluations()[0].Annotation).not.toContain('not public now');
   });
 });
 

@@ -100,6 +100,67 @@ describe('decideBucket', () => {
     ]);
   });
 
+  test('its own Block Public Access neutralises an ordinary bucket’s public policy, and the note names the bucket level', () => {
+    const decision = decideBucket({
+      state: state({ policy: policyOf(publicStatement(ROLL)), blockPublicAccess: ALL_ON }),
+      accountBlockPublicAccess: { status: 'found', configuration: ALL_ON },
+      now: NOW,
+    });
+    expect(decision.notes).toEqual([
+      'public policy neutralised by bucket-level Block Public Access (RestrictPublicBuckets)',
+    ]);
+  });
+
+  test('a registry bucket open at bucket level behind a fully-on account setting relies on the account, and says so', () => {
+    const decision = decideBucket({
+      state: state({
+        tags: [REGISTRY_TAG],
+        policy: policyOf(publicStatement(ROLL)),
+        acl: { Owner: OWNER, Grants: [OWNER_GRANT, PUBLIC_READ_GRANT] },
+      }),
+      accountBlockPublicAccess: { status: 'found', configuration: ALL_ON },
+      now: NOW,
+    });
+    expect(decision).toMatchObject({
+      compliance: 'NON_COMPLIANT',
+      reliesOnAccountBlockPublicAccess: true,
+      exposure: { isPublic: false, policyNeutralisedBy: 'account', aclNeutralisedBy: 'account' },
+    });
+    // The nuance the annotation adds says why they are not public now: "(neutralised)" would repeat it.
+    expect(decision.problems).toEqual([
+      'registry policy has a public statement',
+      'registry ACL has a public grant',
+      'registry Block Public Access off (all four)',
+    ]);
+  });
+
+  test.each<
+    [
+      string,
+      Partial<LiveBucketState>,
+      { status: 'found'; configuration: typeof ALL_ON } | { status: 'unreadable'; error: string },
+    ]
+  >([
+    [
+      'its own settings are all on',
+      { tags: [REGISTRY_TAG], blockPublicAccess: ALL_ON, policy: policyOf(publicStatement(ROLL)) },
+      { status: 'found', configuration: ALL_ON },
+    ],
+    [
+      'the account setting could not be read',
+      { tags: [REGISTRY_TAG], policy: policyOf(publicStatement(ROLL)) },
+      { status: 'unreadable', error: 'AccessDenied' },
+    ],
+    [
+      'it is compliant',
+      { tags: [REGISTRY_TAG], blockPublicAccess: ALL_ON },
+      { status: 'found', configuration: ALL_ON },
+    ],
+  ])('a registry bucket does not rely on the account when %s', (_case, fields, accountBlockPublicAccess) => {
+    const decision = decideBucket({ state: state(fields), accountBlockPublicAccess, now: NOW });
+    expect(decision.reliesOnAccountBlockPublicAccess).toBe(false);
+  });
+
   test('an unreadable account setting is left out of the judgement, never assumed on', () => {
     const decision = decideBucket({
       state: state({ policy: policyOf(publicStatement(ROLL)) }),

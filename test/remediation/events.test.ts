@@ -91,7 +91,11 @@ const MALFORMED: [string, unknown, RegExp][] = [
   ['undefined', undefined, /the event is missing or not an object/],
   ['a number', 42, /the event is missing or not an object/],
   ['an array', [], /the event is an array/],
-  ['an empty object', {}, /neither invokingEvent \(AWS Config\) nor detail-type \(EventBridge\)/],
+  [
+    'an empty object',
+    {},
+    /neither invokingEvent \(AWS Config\), detail-type \(EventBridge\) nor RequestType \(CloudFormation\)/,
+  ],
   [
     'invokingEvent not JSON',
     { ...scheduledEvent(), invokingEvent: '{"messageType":' },

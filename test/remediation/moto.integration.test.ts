@@ -18,7 +18,13 @@ import {
   S3Client,
   Tag,
 } from '@aws-sdk/client-s3';
-import { GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
+import * as http from 'http';
+import * as net from 'net';
+import {
+  GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand,
+  PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand,
+  S3ControlClient,
+} from '@aws-sdk/client-s3-control';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -27,18 +33,27 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { createHandler, defaultDeps, GuardDependencies, GuardHandler } from '../../lib/remediation';
+import {
+  createHandler,
+  defaultDeps,
+  GuardDependencies,
+  GuardHandler,
+  InvalidEventError,
+} from '../../lib/remediation';
 import {
   ACCOUNT,
   ALL_ON,
   auditorStatement,
+  cloudFormationRequest,
   cloudTrailAccountEvent,
   cloudTrailBucketEvent,
   configChangeEvent,
   policyOf,
   publicStatement,
   RecordingLogger,
+  refusedUrl,
   REGISTRY_TAG,
+  ResponseServer,
   scheduledEvent,
 } from './support';
 import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../support/moto-server';
@@ -302,6 +317,35 @@ describeWithMoto('against moto on loopback', () => {
     expect(await receivedNotices()).toEqual([]);
   });
 
+  test('a registry bucket open at bucket level behind a fully-on account setting: NON_COMPLIANT with the nuance, closed at bucket level, policy backed up', async () => {
+    await deps.s3Control.send(
+      new PutAccountPublicAccessBlockCommand({ AccountId: ACCOUNT, PublicAccessBlockConfiguration: ALL_ON }),
+    );
+    const roll = 'electoral-roll';
+    const originalPolicy = policyOf(publicStatement(roll), auditorStatement(roll));
+    await createBucket(roll, { tags: [REGISTRY_TAG], policy: originalPolicy });
+
+    await guard()(configChangeEvent(roll));
+
+    const [evaluation] = evaluations();
+    expect(evaluation.ComplianceType).toBe('NON_COMPLIANT');
+    expect(evaluation.Annotation).toMatch(
+      /^Registry policy has a public statement, registry Block Public Access off \(all four\); not public now: account-level Block Public Access is fully on; remediated: evidence saved, Block Public Access on \(verified\), public statements removed \(verified\)/,
+    );
+    expect(await liveBlockPublicAccess(roll)).toEqual(ALL_ON);
+    expect(JSON.parse((await livePolicy(roll)) ?? '').Statement).toEqual([auditorStatement(roll)]);
+    const listing = await s3.send(new ListObjectsV2Command({ Bucket: EVIDENCE_BUCKET, Prefix: `${roll}/` }));
+    const evidenceObject = await s3.send(
+      new GetObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: listing.Contents?.[0].Key }),
+    );
+    expect(JSON.parse((await evidenceObject.Body?.transformToString()) ?? '{}')).toMatchObject({
+      before: { policy: originalPolicy, blockPublicAccess: null, accountBlockPublicAccess: ALL_ON },
+    });
+    expect((await receivedNotices())[0].Message).toContain(
+      'Not reachable by the public now: account-level Block Public Access is fully on.',
+    );
+  });
+
   test('a DeleteAccountPublicAccessBlock event turns the account’s four settings back on (S3 Control)', async () => {
     await guard()(cloudTrailAccountEvent('DeleteAccountPublicAccessBlock'));
     const account = await deps.s3Control.send(new GetAccountPublicAccessBlockCommand({ AccountId: ACCOUNT }));
@@ -310,4 +354,235 @@ describeWithMoto('against moto on loopback', () => {
       `registry-guard: restored account ${ACCOUNT} Block Public Access`,
     );
   });
+  describe('the deploy-time custom resource (CloudFormation request, answered at a local URL)', () => {
+    let responses: ResponseServer;
+    let s3ControlCommands: string[];
+
+    beforeEach(async () => {
+      responses = await new ResponseServer().start();
+      s3ControlCommands = recordCommands(deps.s3Control);
+    });
+
+    afterEach(async () => {
+      await responses.close();
+    });
+
+    async function liveAccountBlockPublicAccess(): Promise<unknown> {
+      try {
+        return (await deps.s3Control.send(new GetAccountPublicAccessBlockCommand({ AccountId: ACCOUNT })))
+          .PublicAccessBlockConfiguration;
+      } catch {
+        return undefined;
+      }
+    }
+
+    async function accountEvidence(): Promise<Record<string, unknown>[]> {
+      const listing = await s3.send(
+        new ListObjectsV2Command({ Bucket: EVIDENCE_BUCKET, Prefix: `_account/${ACCOUNT}/` }),
+      );
+      return Promise.all(
+        (listing.Contents ?? []).map(async (object) => {
+          const body = await s3.send(new GetObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: object.Key }));
+          return JSON.parse((await body.Body?.transformToString()) ?? '{}') as Record<string, unknown>;
+        }),
+      );
+    }
+
+    async function turnAccountBlockPublicAccessOn(): Promise<void> {
+      await deps.s3Control.send(
+        new PutAccountPublicAccessBlockCommand({
+          AccountId: ACCOUNT,
+          PublicAccessBlockConfiguration: ALL_ON,
+        }),
+      );
+      s3ControlCommands.length = 0;
+    }
+
+    test('Create on an account with no Block Public Access: all four on, evidence of the previous setting, SUCCESS', async () => {
+      expect(await liveAccountBlockPublicAccess()).toBeUndefined();
+      await guard()(cloudFormationRequest('Create', responses.responseUrl()));
+
+      expect(await liveAccountBlockPublicAccess()).toEqual(ALL_ON);
+      const evidence = await accountEvidence();
+      expect(evidence).toEqual([
+        expect.objectContaining({
+          account: ACCOUNT,
+          event: 'CloudFormation Create of Custom::RegistryGuardAccountBlockPublicAccess',
+          before: { accountBlockPublicAccess: null },
+        }),
+      ]);
+      const [answer] = responses.bodies();
+      expect(answer).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: `registry-guard-account-block-public-access-${ACCOUNT}`,
+        Data: {
+          SettingsTurnedOn: 'BlockPublicAcls,IgnorePublicAcls,BlockPublicPolicy,RestrictPublicBuckets',
+          EvidenceUri: expect.stringMatching(new RegExp(`^s3://${EVIDENCE_BUCKET}/_account/${ACCOUNT}/`)),
+        },
+      });
+      expect((await receivedNotices())[0].Message).toContain(
+        'Trigger: CloudFormation Create of Custom::RegistryGuardAccountBlockPublicAccess',
+      );
+    });
+
+    test('Create when already all on: one read, no Put, SUCCESS with SettingsTurnedOn none', async () => {
+      await turnAccountBlockPublicAccessOn();
+      await guard()(cloudFormationRequest('Create', responses.responseUrl()));
+      expect(s3ControlCommands).toEqual(['GetPublicAccessBlockCommand']);
+      expect(responses.bodies()).toEqual([
+        expect.objectContaining({ Status: 'SUCCESS', Data: { SettingsTurnedOn: 'none' } }),
+      ]);
+      expect(await accountEvidence()).toEqual([]);
+    });
+
+    test('Update behaves like Create, with the same PhysicalResourceId', async () => {
+      await guard()(cloudFormationRequest('Create', responses.responseUrl('create')));
+      await deps.s3Control.send(
+        new PutAccountPublicAccessBlockCommand({
+          AccountId: ACCOUNT,
+          PublicAccessBlockConfiguration: { ...ALL_ON, IgnorePublicAcls: false },
+        }),
+      );
+      await guard()(cloudFormationRequest('Update', responses.responseUrl('update')));
+      const [create, update] = responses.bodies();
+      expect(update).toMatchObject({ Status: 'SUCCESS', Data: { SettingsTurnedOn: 'IgnorePublicAcls' } });
+      expect(update.PhysicalResourceId).toBe(create.PhysicalResourceId);
+      expect(await liveAccountBlockPublicAccess()).toEqual(ALL_ON);
+    });
+
+    test('Delete: SUCCESS, no S3 Control call, the setting stays on', async () => {
+      await turnAccountBlockPublicAccessOn();
+      await guard()(cloudFormationRequest('Delete', responses.responseUrl()));
+      expect(s3ControlCommands).toEqual([]);
+      expect(responses.bodies()).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+      expect(await liveAccountBlockPublicAccess()).toEqual(ALL_ON);
+    });
+
+    test('report mode: FAILED, and the setting is left off', async () => {
+      await guard({ GUARD_MODE: 'report' })(cloudFormationRequest('Create', responses.responseUrl()));
+      expect(responses.bodies()[0]).toMatchObject({ Status: 'FAILED' });
+      expect(responses.bodies()[0].Reason).toContain('report mode and changes nothing');
+      expect(await liveAccountBlockPublicAccess()).toBeUndefined();
+    });
+
+    test('Put denied (AccessDenied, as under an SCP): FAILED with the reason', async () => {
+      const denial = await denyOperation(deps.s3Control, 'PutPublicAccessBlockCommand');
+      try {
+        await guard()(cloudFormationRequest('Create', responses.responseUrl()));
+      } finally {
+        await denial.close();
+      }
+      expect(responses.bodies()[0]).toMatchObject({
+        Status: 'FAILED',
+        Reason: `Account ${ACCOUNT}: turning on account-level Block Public Access failed: AccessDenied: ${SCP_DENIAL}`,
+      });
+      expect(await liveAccountBlockPublicAccess()).toBeUndefined();
+    });
+
+    test('unreadable: FAILED with the reason, nothing written', async () => {
+      const denial = await denyOperation(deps.s3Control, 'GetPublicAccessBlockCommand');
+      try {
+        await guard()(cloudFormationRequest('Create', responses.responseUrl()));
+      } finally {
+        await denial.close();
+      }
+      expect(responses.bodies()[0]).toMatchObject({
+        Status: 'FAILED',
+        Reason: `Account ${ACCOUNT}: could not read account-level Block Public Access (AccessDenied: ${SCP_DENIAL}), so nothing was changed`,
+      });
+      expect(s3ControlCommands).toEqual(['GetPublicAccessBlockCommand']);
+    });
+
+    test('another ResourceType: answered FAILED; without a ResponseURL, InvalidEventError', async () => {
+      await guard()(
+        cloudFormationRequest('Create', responses.responseUrl(), { ResourceType: 'Custom::Other' }),
+      );
+      expect(responses.bodies()[0]).toMatchObject({
+        Status: 'FAILED',
+        Reason:
+          'registry-guard rejected the request: ResourceType "Custom::Other" is not Custom::RegistryGuardAccountBlockPublicAccess',
+      });
+      await expect(
+        guard()(
+          cloudFormationRequest('Create', responses.responseUrl(), {
+            ResourceType: 'Custom::Other',
+            ResponseURL: undefined,
+          }),
+        ),
+      ).rejects.toBeInstanceOf(InvalidEventError);
+      expect(responses.received).toHaveLength(1);
+      expect(s3ControlCommands).toEqual([]);
+    });
+
+    test('the answer cannot be delivered (HTTP 500, or refused): the handler throws', async () => {
+      responses.status = 500;
+      await expect(guard()(cloudFormationRequest('Create', responses.responseUrl()))).rejects.toThrow(
+        /Answering CloudFormation SUCCESS failed: .*answered HTTP 500/,
+      );
+      // The setting was turned on before the answer failed; a retry finds it on and answers SUCCESS.
+      expect(await liveAccountBlockPublicAccess()).toEqual(ALL_ON);
+      await expect(guard()(cloudFormationRequest('Create', await refusedUrl()))).rejects.toThrow(
+        /Answering CloudFormation SUCCESS failed: .*refused failed/,
+      );
+    });
+  });
 });
+
+/** The message S3 Control gives when a service control policy denies the call. */
+const SCP_DENIAL =
+  'User: arn:aws:sts::123456789012:assumed-role/registry-guard/guard is not authorized to perform this ' +
+  'operation with an explicit deny in a service control policy';
+
+/** The names of the commands a real client sends, in order, as they leave it. */
+function recordCommands(client: S3ControlClient): string[] {
+  const names: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      names.push(context.commandName ?? 'unknown');
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommandNames' },
+  );
+  return names;
+}
+
+/**
+ * Sends one S3 Control operation to a loopback server that answers it as S3 Control answers a call an SCP
+ * denies (HTTP 403, its XML error document), so the real client parses a real denial; moto, which does not
+ * enforce IAM here, serves every other call. Test only.
+ */
+async function denyOperation(
+  client: S3ControlClient,
+  commandName: string,
+): Promise<{ close(): Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    request.resume();
+    response.statusCode = 403;
+    response.setHeader('content-type', 'application/xml');
+    response.end(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>AccessDenied</Code>' +
+        `<Message>${SCP_DENIAL}</Message></Error><RequestId>9T3QXAMPLE</RequestId>` +
+        '<HostId>EXAMPLEhostid=</HostId></ErrorResponse>',
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const name = `deny${commandName}`;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === commandName) {
+        const request = args.request as { hostname?: string; port?: number };
+        request.hostname = '127.0.0.1';
+        request.port = port;
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', name },
+  );
+  return {
+    close: async () => {
+      client.middlewareStack.remove(name);
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -3,6 +3,8 @@
  * behind aws-sdk-client-mock, so a test can assert on what the guard wrote and on what it then read back.
  */
 import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
 import * as path from 'path';
 import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import {
@@ -151,6 +153,100 @@ export function cloudTrailAccountEvent(eventName: string): Record<string, unknow
   const event = fixture('cloudtrail-delete-account-public-access-block.json');
   (event.detail as Record<string, unknown>).eventName = eventName;
   return event;
+}
+
+/** The logical id CloudFormation gives the custom resource in the fixture. */
+export const CUSTOM_RESOURCE_LOGICAL_ID = 'PublicAccessGuardAccountBlockPublicAccess5A1E2F3B';
+/** The stack in the fixture: a StackSet instance in {@link ACCOUNT}. */
+export const STACK_ID =
+  'arn:aws:cloudformation:us-east-1:123456789012:stack/StackSet-registry-guard-4b1e9c2a-7d3f-4e8b-a6c5-0f9d2e1b3a47/8c4f2a10-ca71-11f0-9d3e-0a1b2c3d4e5f';
+
+/**
+ * The CloudFormation Create fixture as another request type, answered at `responseUrl`: Update and Delete
+ * carry the PhysicalResourceId the Create was answered with (and Update the old properties).
+ */
+export function cloudFormationRequest(
+  requestType: string,
+  responseUrl: string,
+  changes: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const event = fixture('cloudformation-create-account-block-public-access.json');
+  event.RequestType = requestType;
+  event.ResponseURL = responseUrl;
+  if (requestType === 'Update' || requestType === 'Delete') {
+    event.PhysicalResourceId = `registry-guard-account-block-public-access-${ACCOUNT}`;
+  }
+  if (requestType === 'Update') event.OldResourceProperties = { ...(event.ResourceProperties as object) };
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) delete event[field];
+    else event[field] = value;
+  }
+  return event;
+}
+
+/** One PUT the response server received. */
+export interface ReceivedResponse {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 standing in for the pre-signed S3 URL CloudFormation waits on: it keeps
+ * every request and answers with `status` (200 unless a test says otherwise).
+ */
+export class ResponseServer {
+  readonly received: ReceivedResponse[] = [];
+  /** The HTTP status every PUT is answered with. */
+  status = 200;
+  port = 0;
+  private readonly server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      this.received.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      response.statusCode = this.status;
+      response.end();
+    });
+  });
+
+  /** Listens on a free loopback port. */
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  /** A URL shaped like CloudFormation's: a path per request and a signature in the query. */
+  responseUrl(requestId = 'request-1'): string {
+    return `http://127.0.0.1:${this.port}/arn%3Aaws%3Acloudformation/${requestId}?X-Amz-Signature=0123456789abcdef`;
+  }
+
+  /** The response documents received, parsed. */
+  bodies(): Record<string, unknown>[] {
+    return this.received.map((request) => JSON.parse(request.body) as Record<string, unknown>);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.server.close((error) => (error ? reject(error) : resolve())),
+    );
+  }
+}
+
+/** A loopback URL nothing listens on: the connection is refused. */
+export async function refusedUrl(): Promise<string> {
+  const listener = net.createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as net.AddressInfo;
+  await new Promise((resolve) => listener.close(resolve));
+  return `http://127.0.0.1:${port}/refused?X-Amz-Signature=0123456789abcdef`;
 }
 
 /** An error as the SDK raises it for an S3 error response. */
