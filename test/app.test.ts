@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ElectoralRollStack } from '../lib/example/electoral-roll-stack';
-import { runCli } from '../lib/cli/run-cli';
+import { checkCdkOut } from './support/check-cdk-out';
 import { RegistryGuardChecks } from '../rules';
 import { cfnLint } from './support/cfn-lint';
 
@@ -41,16 +41,8 @@ describe('the example app', () => {
   });
 
   test('registry-guard check on its cdk.out agrees: exit 0, no finding', () => {
-    let stdout = '';
-    const code = runCli(['check', outdir, '--format', 'json', '--fail-on', 'warning'], {
-      stdout: (text) => (stdout += text),
-      stderr: (text) => {
-        throw new Error(text);
-      },
-      isTty: false,
-      version: 'test',
-    });
-    expect(JSON.parse(stdout).findings).toEqual([]);
+    const { code, report } = checkCdkOut(outdir);
+    expect(report.findings).toEqual([]);
     expect(code).toBe(0);
   });
 

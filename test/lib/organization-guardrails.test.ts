@@ -5,7 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../../lib/classification';
-import { runCli } from '../../lib/cli/run-cli';
+
 import { ElectoralRollStack } from '../../lib/example/electoral-roll-stack';
 import {
   OrganizationGuardrails,
@@ -14,6 +14,7 @@ import {
 } from '../../lib/organization';
 import { RegistryGuardChecks } from '../../rules';
 import { cfnLint } from '../support/cfn-lint';
+import { checkCdkOut } from '../support/check-cdk-out';
 
 const MANAGEMENT = { account: '111111111111', region: 'eu-west-1' };
 const ORGANIZATION_ID = 'o-exampleorg1';
@@ -429,16 +430,7 @@ describe('OrganizationGuardrails', () => {
   });
 
   test('registry-guard check reads the StackSet template from cdk.out and finds nothing', () => {
-    let stdout = '';
-    const code = runCli(['check', outdir, '--format', 'json', '--fail-on', 'warning'], {
-      stdout: (text) => (stdout += text),
-      stderr: (text) => {
-        throw new Error(text);
-      },
-      isTty: false,
-      version: 'test',
-    });
-    const report = JSON.parse(stdout) as { summary: { templates: number }; findings: unknown[] };
+    const { code, report } = checkCdkOut(outdir);
     expect(report.findings).toEqual([]);
     // The management stack, the other Region's hub stack and the member template.
     expect(report.summary.templates).toBe(3);

@@ -63,6 +63,10 @@ const describeWithMoto = MOTO_AVAILABLE ? describe : describe.skip;
 if (!MOTO_AVAILABLE) console.warn('moto is not installed: skipping the moto integration tests');
 
 const EVIDENCE_BUCKET = 'registry-guard-evidence';
+/** The message S3 Control gives when a service control policy denies the call. */
+const SCP_DENIAL =
+  'User: arn:aws:sts::123456789012:assumed-role/registry-guard/guard is not authorized to perform this ' +
+  'operation with an explicit deny in a service control policy';
 const ENV_KEYS = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
@@ -465,33 +469,34 @@ describeWithMoto('against moto on loopback', () => {
       expect(await liveAccountBlockPublicAccess()).toBeUndefined();
     });
 
-    test('Put denied (AccessDenied, as under an SCP): FAILED with the reason', async () => {
-      const denial = await denyOperation(deps.s3Control, 'PutPublicAccessBlockCommand');
-      try {
-        await guard()(cloudFormationRequest('Create', responses.responseUrl()));
-      } finally {
-        await denial.close();
-      }
-      expect(responses.bodies()[0]).toMatchObject({
-        Status: 'FAILED',
-        Reason: `Account ${ACCOUNT}: turning on account-level Block Public Access failed: AccessDenied: ${SCP_DENIAL}`,
-      });
-      expect(await liveAccountBlockPublicAccess()).toBeUndefined();
-    });
-
-    test('unreadable: FAILED with the reason, nothing written', async () => {
-      const denial = await denyOperation(deps.s3Control, 'GetPublicAccessBlockCommand');
-      try {
-        await guard()(cloudFormationRequest('Create', responses.responseUrl()));
-      } finally {
-        await denial.close();
-      }
-      expect(responses.bodies()[0]).toMatchObject({
-        Status: 'FAILED',
-        Reason: `Account ${ACCOUNT}: could not read account-level Block Public Access (AccessDenied: ${SCP_DENIAL}), so nothing was changed`,
-      });
-      expect(s3ControlCommands).toEqual(['GetPublicAccessBlockCommand']);
-    });
+    test.each([
+      {
+        denied: 'PutPublicAccessBlockCommand',
+        reason: `turning on account-level Block Public Access failed: AccessDenied: ${SCP_DENIAL}`,
+        calls: ['GetPublicAccessBlockCommand', 'PutPublicAccessBlockCommand'],
+      },
+      {
+        denied: 'GetPublicAccessBlockCommand',
+        reason: `could not read account-level Block Public Access (AccessDenied: ${SCP_DENIAL}), so nothing was changed`,
+        calls: ['GetPublicAccessBlockCommand'],
+      },
+    ])(
+      '$denied denied (AccessDenied, as under an SCP): FAILED with the reason',
+      async ({ denied, reason, calls }) => {
+        const denial = await denyOperation(deps.s3Control, denied);
+        try {
+          await guard()(cloudFormationRequest('Create', responses.responseUrl()));
+        } finally {
+          await denial.close();
+        }
+        expect(responses.bodies()[0]).toMatchObject({
+          Status: 'FAILED',
+          Reason: `Account ${ACCOUNT}: ${reason}`,
+        });
+        expect(s3ControlCommands).toEqual(calls);
+        expect(await liveAccountBlockPublicAccess()).toBeUndefined();
+      },
+    );
 
     test('another ResourceType: answered FAILED; without a ResponseURL, InvalidEventError', async () => {
       await guard()(
@@ -527,11 +532,6 @@ describeWithMoto('against moto on loopback', () => {
     });
   });
 });
-
-/** The message S3 Control gives when a service control policy denies the call. */
-const SCP_DENIAL =
-  'User: arn:aws:sts::123456789012:assumed-role/registry-guard/guard is not authorized to perform this ' +
-  'operation with an explicit deny in a service control policy';
 
 /** The names of the commands a real client sends, in order, as they leave it. */
 function recordCommands(client: S3ControlClient): string[] {
