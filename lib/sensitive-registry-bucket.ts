@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from './classification';
 import { judgeBlockPublicAccess, judgeCannedAcl } from './exposure';
+import { LOCKED_DOWN_BUCKET_ACCESS } from './locked-down-bucket';
 
 /**
  * Object Lock for registries that must be immutable.
@@ -291,11 +292,7 @@ export class SensitiveRegistryBucket extends Construct {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
+      ...LOCKED_DOWN_BUCKET_ACCESS,
       objectLockEnabled: checkedProps.objectLock !== undefined ? true : undefined,
       objectLockDefaultRetention: renderObjectLockRetention(checkedProps.objectLock),
       lifecycleRules: [renderLifecycleRule(checkedProps)],
@@ -388,11 +385,7 @@ export class SensitiveRegistryBucket extends Construct {
       // S3 server access log delivery does not support target buckets whose default encryption is SSE-KMS,
       // so the log bucket uses SSE-S3.
       encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
+      ...LOCKED_DOWN_BUCKET_ACCESS,
       lifecycleRules: [
         { abortIncompleteMultipartUploadAfter: DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_AFTER },
       ],

@@ -10,6 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE } from '../classification';
+import { LOCKED_DOWN_BUCKET_ACCESS } from '../locked-down-bucket';
 
 /** The on-call topic's name in every guarded Region, unless chosen otherwise. */
 export const DEFAULT_ON_CALL_TOPIC_NAME = 'registry-guard-on-call';
@@ -77,11 +78,7 @@ export class OrganizationRegionalHub extends Construct {
       bucketName,
       // Code, not data: SSE-S3 lets every member account's CloudFormation read it without a key grant.
       encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
+      ...LOCKED_DOWN_BUCKET_ACCESS,
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
