@@ -73,6 +73,20 @@ function onlyResource(template: Template, type: string): CfnResource {
   return resources[0];
 }
 
+type Statement = Record<string, unknown>;
+
+/** The statements of a resource's policy document (`PolicyDocument`, or `KeyPolicy` for a key). */
+function statementsOf(resource: CfnResource, field = 'PolicyDocument'): Statement[] {
+  return (resource.Properties?.[field] as { Statement: Statement[] }).Statement;
+}
+
+/** Every statement of every IAM policy in a template. */
+function iamStatements(template: Template): Statement[] {
+  return (Object.values(template.findResources('AWS::IAM::Policy')) as CfnResource[]).flatMap((policy) =>
+    statementsOf(policy),
+  );
+}
+
 describe('OrganizationGuardrails', () => {
   const synthesized = synthesizeOrganization();
   const { app, outdir, template, member, memberResources, guardrails } = synthesized;
@@ -149,9 +163,7 @@ describe('OrganizationGuardrails', () => {
 
   test('asset buckets: only principals of the organization may read, nobody may write from outside', () => {
     const policy = onlyResource(template, 'AWS::S3::BucketPolicy');
-    const statements = (policy.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
-      .Statement;
-    const allows = statements.filter((statement) => statement.Effect === 'Allow');
+    const allows = statementsOf(policy).filter((statement) => statement.Effect === 'Allow');
     expect(allows).toEqual([
       expect.objectContaining({
         Principal: { AWS: '*' },
@@ -171,8 +183,7 @@ describe('OrganizationGuardrails', () => {
 
   test('the on-call topic admits only guard roles and CloudWatch alarms of the organization', () => {
     const topicPolicy = onlyResource(template, 'AWS::SNS::TopicPolicy');
-    const statements = (topicPolicy.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
-      .Statement;
+    const statements = statementsOf(topicPolicy);
     const allows = statements.filter((statement) => statement.Effect === 'Allow');
     expect(allows).toEqual([
       expect.objectContaining({
@@ -206,7 +217,7 @@ describe('OrganizationGuardrails', () => {
   test('the topic key: the organization may use it only through SNS of the Region; alarms by SourceOrgID', () => {
     const key = onlyResource(template, 'AWS::KMS::Key');
     expect(key.Properties?.EnableKeyRotation).toBe(true);
-    const statements = (key.Properties?.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    const statements = statementsOf(key, 'KeyPolicy');
     expect(statements).toContainEqual(
       expect.objectContaining({
         Principal: { AWS: '*' },
@@ -247,11 +258,7 @@ describe('OrganizationGuardrails', () => {
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([topicArn]);
     // No topic of its own in the member account: one place to hear about every drift.
     member.resourceCountIs('AWS::SNS::Topic', 0);
-    const statements = Object.values(member.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) =>
-        ((policy as CfnResource).Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
-          .Statement,
-    );
+    const statements = iamStatements(member);
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: 'sns:Publish', Effect: 'Allow', Resource: topicArn }),
     );
@@ -287,11 +294,7 @@ describe('OrganizationGuardrails', () => {
     ]);
     // The guard's handler is the only function and its role the only Lambda role of the member template.
     member.resourceCountIs('AWS::Lambda::Function', 1);
-    const statements = Object.values(member.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) =>
-        ((policy as CfnResource).Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
-          .Statement,
-    );
+    const statements = iamStatements(member);
     const accountLevel = statements.filter((statement) =>
       ([] as unknown[])
         .concat(statement.Action)
