@@ -91,6 +91,11 @@ export function judgeBucketExposure(state: BucketAccessState): BucketExposure {
         : ` (neutralised by ${policyNeutralisedBy}-level RestrictPublicBuckets)`;
     reasons.push(`bucket policy ${statement.label}: ${statement.reason}${note}`);
   }
+  if (acl.unreadable !== undefined) {
+    const note =
+      aclNeutralisedBy === undefined ? '' : ` (neutralised by ${aclNeutralisedBy}-level IgnorePublicAcls)`;
+    reasons.push(`ACL: ${acl.unreadable}${note}`);
+  }
   for (const grant of acl.publicGrants) {
     const note =
       aclNeutralisedBy === undefined ? '' : ` (neutralised by ${aclNeutralisedBy}-level IgnorePublicAcls)`;

@@ -2,17 +2,27 @@
  * Is a resource policy public? Follows "The meaning of public" in the Amazon S3 User Guide: a policy is
  * assumed public, and an `Allow` statement counts as non-public only when it grants to fixed principals,
  * or when one of its conditions limits access to fixed values of a key from the guide's list.
+ *
+ * Fails closed: a value that cannot be shown fixed (a template parameter, a dynamic reference, a custom
+ * resource's output, an intrinsic we do not read) is treated as possibly `*`, and every branch of every
+ * `Fn::If` is judged.
  */
 import { whyCidrUnbounded } from './ip-ranges';
 import {
+  ABSENT,
+  Alternative,
+  alternativesOf,
   intrinsicName,
   LIVE_POLICY_CONTEXT,
   literalText,
+  PolicyVariableReading,
   renderValue,
   RenderedValue,
   TemplateContext,
+  ValueReading,
   valueList,
   whyNotFixed,
+  withArticle,
 } from './policy-values';
 
 /** Which kind of resource policy is judged: the few rules that differ between them follow from this. */
@@ -22,13 +32,17 @@ export type PolicyKind = 'bucket' | 'accessPoint' | 'kmsKey';
 export interface PolicyJudgementOptions {
   /** @default 'bucket' */
   readonly kind?: PolicyKind;
-  /** What the template says about its parameters. @default a live policy: no intrinsics */
+  /**
+   * What the template around the policy says (parameters, mappings, resource types).
+   * @default for JSON text, a live policy (nothing in it is an intrinsic); for an object, a template with no
+   * parameters, so intrinsics in it are still read (and fail closed)
+   */
   readonly context?: TemplateContext;
 }
 
 /** A statement that makes a policy public, and why. */
 export interface PublicStatement {
-  /** Position of the statement in `Statement`, from 0. */
+  /** Position of the statement in `Statement`, from 0; -1 when the whole policy cannot be read. */
   readonly index: number;
   /** The statement's `Sid`, when it has a plain one. */
   readonly sid?: string;
@@ -44,6 +58,8 @@ export interface PolicyVerdict {
   /** Every statement that makes the policy public; empty when it is not public. */
   readonly publicStatements: readonly PublicStatement[];
 }
+
+const TEMPLATE_WITHOUT_PARAMETERS: TemplateContext = { parameterNames: new Set() };
 
 /** Condition keys that, limited to fixed values, make a grant non-public (lower case: keys are case-insensitive). */
 const RESTRICTING_KEYS: ReadonlySet<string> = new Set([
@@ -76,6 +92,9 @@ const MATCHING_OPERATORS: ReadonlySet<string> = new Set([
   'ipaddress',
 ]);
 
+/** Matching operators that compare text as written: `*` and `?` are not wildcards under them. */
+const PLAIN_TEXT_OPERATORS: ReadonlySet<string> = new Set(['stringequals', 'stringequalsignorecase']);
+
 const NEGATED_OPERATORS: ReadonlySet<string> = new Set([
   'stringnotequals',
   'stringnotequalsignorecase',
@@ -89,7 +108,7 @@ const NEGATED_OPERATORS: ReadonlySet<string> = new Set([
  * Judges a resource policy: a bucket policy, an access point policy or a KMS key policy.
  *
  * Accepts the policy as fetched live (a JSON string or parsed object) or as written in a CloudFormation
- * template (an object whose values may be intrinsics; pass the template's parameter names in `context`).
+ * template (an object whose values may be intrinsics; pass the template in `context`).
  *
  * @example
  * const verdict = judgePolicy('{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::roll/*"}}');
@@ -98,25 +117,59 @@ const NEGATED_OPERATORS: ReadonlySet<string> = new Set([
  */
 export function judgePolicy(policy: unknown, options: PolicyJudgementOptions = {}): PolicyVerdict {
   const kind = options.kind ?? 'bucket';
-  const context = options.context ?? LIVE_POLICY_CONTEXT;
-  const document = parsePolicyDocument(policy);
-  if (typeof document === 'string') {
-    return { isPublic: true, publicStatements: [{ index: -1, label: 'the policy', reason: document }] };
-  }
-  if (document === undefined) return { isPublic: false, publicStatements: [] };
+  const context =
+    options.context ?? (typeof policy === 'string' ? LIVE_POLICY_CONTEXT : TEMPLATE_WITHOUT_PARAMETERS);
   const publicStatements: PublicStatement[] = [];
-  for (const candidate of statementsOf(document)) {
-    const reason = whyStatementIsPublic(candidate.statement, kind, context);
-    if (reason !== undefined) {
-      publicStatements.push({ index: candidate.index, sid: candidate.sid, label: candidate.label, reason });
+  const seen = new Set<string>();
+  const report = (statement: PublicStatement): void => {
+    const key = `${statement.label}\u0000${statement.reason}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    publicStatements.push(statement);
+  };
+  for (const document of documentsOf(policy, context)) {
+    if (typeof document.value === 'string') {
+      report({ index: -1, label: labelWhen('the policy', document.when), reason: document.value });
+      continue;
+    }
+    const variables = variableReadingOf(document.value.Version, context);
+    for (const candidate of statementsOf(document.value, document.when, context)) {
+      const reason =
+        candidate.unreadable ?? whyStatementIsPublic(candidate.statement, { kind, context, variables });
+      if (reason !== undefined) {
+        report({ index: candidate.index, sid: candidate.sid, label: candidate.label, reason });
+      }
     }
   }
   return { isPublic: publicStatements.length > 0, publicStatements };
 }
 
-/** A policy document, undefined for "no policy", or a string saying why it cannot be read. */
-function parsePolicyDocument(policy: unknown): Record<string, unknown> | undefined | string {
-  if (policy === undefined || policy === null || policy === '') return undefined;
+function labelWhen(label: string, when: string): string {
+  return when === '' ? label : `${label} ${when}`;
+}
+
+interface DocumentAlternative {
+  /** The document, or why it cannot be read. */
+  readonly value: Record<string, unknown> | string;
+  readonly when: string;
+}
+
+/** Every document the policy may be at deploy time; none for "no policy". */
+function documentsOf(policy: unknown, context: TemplateContext): DocumentAlternative[] {
+  if (policy === undefined || policy === null || policy === '') return [];
+  const documents: DocumentAlternative[] = [];
+  for (const alternative of alternativesOf(policy, context)) {
+    const value = readDocument(alternative.value, context);
+    if (value !== undefined) documents.push({ value, when: alternative.when });
+  }
+  return documents;
+}
+
+function readDocument(
+  policy: unknown,
+  context: TemplateContext,
+): Record<string, unknown> | string | undefined {
+  if (policy === ABSENT || policy === undefined || policy === null || policy === '') return undefined;
   let document = policy;
   if (typeof document === 'string') {
     try {
@@ -125,10 +178,31 @@ function parsePolicyDocument(policy: unknown): Record<string, unknown> | undefin
       return 'the policy is not valid JSON, so it cannot be shown to be private';
     }
   }
+  const builtBy = context.live ? undefined : intrinsicName(document);
+  if (builtBy !== undefined) {
+    return `the policy document is built at deploy time (${builtBy}), so it cannot be shown to be private`;
+  }
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
-    return 'the policy is not a JSON object, so it cannot be shown to be private';
+    return `the policy is ${withArticle(typeName(document))}, not a JSON object, so it cannot be shown to be private`;
   }
   return document as Record<string, unknown>;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  return typeof value;
+}
+
+/** `Version: 2012-10-17` substitutes policy variables; `2008-10-17`, the default, substitutes none. */
+function variableReadingOf(version: unknown, context: TemplateContext): PolicyVariableReading {
+  const readings = new Set(
+    alternativesOf(version, context).map(({ value }): PolicyVariableReading => {
+      if (value === ABSENT || value === undefined || value === '2008-10-17') return 'literal';
+      return value === '2012-10-17' ? 'substituted' : 'unknown';
+    }),
+  );
+  return readings.size === 1 ? [...readings][0] : 'unknown';
 }
 
 interface StatementCandidate {
@@ -136,39 +210,80 @@ interface StatementCandidate {
   readonly sid?: string;
   readonly label: string;
   readonly statement: unknown;
+  /** Set when the statement cannot be read at all: why it cannot be shown to be private. */
+  readonly unreadable?: string;
 }
 
-function statementsOf(document: Record<string, unknown>): StatementCandidate[] {
+/** Every statement the document may hold: both branches of each `Fn::If`, `AWS::NoValue` as none. */
+function statementsOf(
+  document: Record<string, unknown>,
+  documentWhen: string,
+  context: TemplateContext,
+): StatementCandidate[] {
   const candidates: StatementCandidate[] = [];
-  valueList(document.Statement).forEach((statement, index) => {
-    expandConditionalStatement(statement, index, '', candidates);
-  });
+  for (const list of alternativesOf(document.Statement, context)) {
+    const listWhen = joinWhen(documentWhen, list.when);
+    if (list.value === ABSENT || list.value === undefined) continue;
+    const builtBy = context.live ? undefined : intrinsicName(list.value);
+    if (
+      builtBy !== undefined ||
+      (typeof list.value !== 'object' && !Array.isArray(list.value)) ||
+      list.value === null
+    ) {
+      const why =
+        builtBy !== undefined
+          ? `Statement is built at deploy time (${builtBy}), so it cannot be shown to be private`
+          : `Statement is ${withArticle(typeName(list.value))}, not a statement or a list of them, so it cannot be shown to be private`;
+      candidates.push({
+        index: -1,
+        label: labelWhen('the policy', listWhen),
+        statement: list.value,
+        unreadable: why,
+      });
+      continue;
+    }
+    valueList(list.value).forEach((entry, index) => {
+      for (const statement of alternativesOf(entry, context)) {
+        if (statement.value === ABSENT) continue;
+        candidates.push(candidateOf(statement, index, joinWhen(listWhen, statement.when), context));
+      }
+    });
+  }
   return candidates;
 }
 
-/** A statement chosen by `Fn::If` may be either branch: both are judged. `AWS::NoValue` is no statement. */
-function expandConditionalStatement(
-  statement: unknown,
-  index: number,
-  branch: string,
-  into: StatementCandidate[],
-): void {
-  if (intrinsicName(statement) === 'Fn::If') {
-    const argument = (statement as Record<string, unknown>)['Fn::If'];
-    if (Array.isArray(argument) && argument.length === 3) {
-      expandConditionalStatement(argument[1], index, `${branch} (Fn::If true branch)`, into);
-      expandConditionalStatement(argument[2], index, `${branch} (Fn::If false branch)`, into);
-      return;
-    }
-  }
-  if (isNoValue(statement)) return;
-  const sid = plainSid(statement);
-  const label = `statement ${index + 1}${sid === undefined ? '' : ` (Sid "${sid}")`}${branch}`;
-  into.push({ index, sid, label, statement });
+function joinWhen(outer: string, inner: string): string {
+  if (outer === '') return inner;
+  return inner === '' ? outer : `${outer}, ${inner}`;
 }
 
-function isNoValue(value: unknown): boolean {
-  return intrinsicName(value) === 'Ref' && (value as Record<string, unknown>).Ref === 'AWS::NoValue';
+function candidateOf(
+  statement: Alternative,
+  index: number,
+  when: string,
+  context: TemplateContext,
+): StatementCandidate {
+  const sid = plainSid(statement.value);
+  const label = labelWhen(`statement ${index + 1}${sid === undefined ? '' : ` (Sid "${sid}")`}`, when);
+  const value = statement.value;
+  const builtBy = context.live ? undefined : intrinsicName(value);
+  if (builtBy !== undefined) {
+    return {
+      index,
+      label,
+      statement: value,
+      unreadable: `the statement is built at deploy time (${builtBy}), so it cannot be shown to be private`,
+    };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return {
+      index,
+      label,
+      statement: value,
+      unreadable: `the statement is ${withArticle(typeName(value))}, not a JSON object, so it cannot be shown to be private`,
+    };
+  }
+  return { index, sid, label, statement: value };
 }
 
 function plainSid(statement: unknown): string | undefined {
@@ -177,109 +292,225 @@ function plainSid(statement: unknown): string | undefined {
   return typeof sid === 'string' && sid !== '' ? sid : undefined;
 }
 
-function whyStatementIsPublic(
-  statement: unknown,
-  kind: PolicyKind,
-  context: TemplateContext,
-): string | undefined {
-  if (statement === null || typeof statement !== 'object' || Array.isArray(statement)) {
-    return 'the statement is not a JSON object, so it cannot be shown to be private';
-  }
+/** Everything a statement is judged with. */
+interface StatementReading {
+  readonly kind: PolicyKind;
+  readonly context: TemplateContext;
+  readonly variables: PolicyVariableReading;
+}
+
+function whyStatementIsPublic(statement: unknown, reading: StatementReading): string | undefined {
   const fields = statement as Record<string, unknown>;
-  if (!grantsAccess(fields.Effect, context)) return undefined;
-  const principalReason = whyPrincipalIsPublic(fields, context);
-  if (principalReason === undefined) return undefined;
-  const conditions = readConditions(fields.Condition, kind, context);
-  if (conditions.restriction !== undefined) return undefined;
+  if (!grantsAccess(fields.Effect, reading.context)) return undefined;
+  const publicPrincipals = publicPrincipalsOf(fields, reading);
+  if (publicPrincipals.length === 0) return undefined;
+  const conditions = readConditions(fields.Condition, reading);
+  const unrestricted = publicPrincipals.find(
+    (principal) => !isRestrictedFor(principal, conditions.restrictingKeys, reading.kind),
+  );
+  if (unrestricted === undefined) return undefined;
   const notes = conditions.notes.length > 0 ? `; ${conditions.notes.join('; ')}` : '';
-  return `${principalReason}, and no condition limits it to fixed values${notes}`;
+  return `${unrestricted.reason}, and no condition limits it to fixed values${notes}`;
 }
 
-/** Only `Allow` grants; `Deny` statements take access away and can never make a policy public. */
+/** Only `Allow` grants; a statement that is `Deny` in every branch can never make a policy public. */
 function grantsAccess(effect: unknown, context: TemplateContext): boolean {
-  const text = literalText(renderValue(effect, context));
-  return text === undefined || text.toLowerCase() !== 'deny';
+  return alternativesOf(effect, context).some(({ value }) => {
+    if (value === ABSENT) return true;
+    const text = literalText(renderValue(value, context));
+    return text === undefined || text.toLowerCase() !== 'deny';
+  });
 }
 
-function whyPrincipalIsPublic(
+/** A principal that is public unless a condition limits it. */
+interface PublicPrincipal {
+  readonly reason: string;
+  /** For a federated principal: the condition key naming its audience, which Access Analyzer credits. */
+  readonly audienceKey?: string;
+}
+
+function publicPrincipalsOf(
   statement: Record<string, unknown>,
-  context: TemplateContext,
-): string | undefined {
+  reading: StatementReading,
+): PublicPrincipal[] {
+  const { context } = reading;
+  const found: PublicPrincipal[] = [];
   if (statement.NotPrincipal !== undefined) {
-    return 'NotPrincipal in an Allow grants to everyone it does not list';
+    if (alternativesOf(statement.NotPrincipal, context).some(({ value }) => value !== ABSENT)) {
+      found.push({ reason: 'NotPrincipal in an Allow grants to everyone it does not list' });
+    }
   }
-  return whyPrincipalValueIsPublic(statement.Principal, context, 0);
+  for (const principal of alternativesOf(statement.Principal, context)) {
+    const value = principal.value;
+    // A resource policy statement without a principal is rejected by S3 and KMS: it grants nothing.
+    if (value === ABSENT || value === undefined) continue;
+    if (typeof value === 'string' || (!context.live && intrinsicName(value) !== undefined)) {
+      pushIfPublic(found, judgePrincipalMember('', value, principal.when, reading));
+      continue;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      found.push({
+        reason: `Principal is ${withArticle(typeName(value))}, so it cannot be shown to be a fixed principal`,
+      });
+      continue;
+    }
+    for (const [principalType, members] of Object.entries(value)) {
+      for (const memberList of alternativesOf(members, context)) {
+        if (memberList.value === ABSENT) continue;
+        for (const member of valueList(memberList.value)) {
+          for (const choice of alternativesOf(member, context)) {
+            if (choice.value === ABSENT) continue;
+            const when = joinWhen(joinWhen(principal.when, memberList.when), choice.when);
+            pushIfPublic(found, judgePrincipalMember(principalType, choice.value, when, reading));
+          }
+        }
+      }
+    }
+  }
+  return found;
 }
 
-function whyPrincipalValueIsPublic(
-  principal: unknown,
-  context: TemplateContext,
-  depth: number,
-): string | undefined {
-  // A resource policy without a principal is rejected by S3 and KMS: it grants nothing.
-  if (principal === undefined || isNoValue(principal)) return undefined;
-  if (intrinsicName(principal) === 'Fn::If' && depth < 8) {
-    const argument = (principal as Record<string, unknown>)['Fn::If'];
-    if (Array.isArray(argument) && argument.length === 3) {
-      return (
-        whyPrincipalValueIsPublic(argument[1], context, depth + 1) ??
-        whyPrincipalValueIsPublic(argument[2], context, depth + 1)
-      );
-    }
-  }
-  if (typeof principal === 'string' || intrinsicName(principal) !== undefined) {
-    const rendered = renderValue(principal, context);
-    if (rendered.display === '*') return 'Principal "*" is everyone';
-    const why = whyNotFixed(rendered);
-    return why === undefined ? undefined : `Principal is not a fixed principal: ${why}`;
-  }
-  if (typeof principal !== 'object' || principal === null || Array.isArray(principal)) {
-    return 'Principal is not readable, so it cannot be shown to be a fixed principal';
-  }
-  for (const [principalType, members] of Object.entries(principal)) {
-    for (const member of valueList(members)) {
-      const rendered = renderValue(member, context);
-      if (rendered.display === '*') return `Principal ${principalType} "*" is everyone`;
-      const why = whyNotFixed(rendered);
-      if (why !== undefined) return `Principal ${principalType} is not a fixed principal: ${why}`;
-    }
+function pushIfPublic(found: PublicPrincipal[], principal: PublicPrincipal | undefined): void {
+  if (principal !== undefined) found.push(principal);
+}
+
+/**
+ * One principal. `*` is everyone; a wildcard or policy variable is not fixed; a federated principal is anyone
+ * who can sign in to that identity provider. A deploy-time value is unknown only when it is the whole
+ * principal: IAM accepts `*` only as the whole principal, never inside an ARN or id.
+ */
+function judgePrincipalMember(
+  principalType: string,
+  member: unknown,
+  when: string,
+  reading: StatementReading,
+): PublicPrincipal | undefined {
+  const rendered = renderValue(member, reading.context);
+  const named = `Principal${principalType === '' ? '' : ` ${principalType}`}${when === '' ? '' : ` (${when})`}`;
+  if (literalText(rendered) === '*') return { reason: `${named} "*" is everyone` };
+  const why = whyPrincipalNotFixed(rendered, reading.variables);
+  if (why !== undefined) return { reason: `${named} is not a fixed principal: ${why}` };
+  if (principalType.toLowerCase() === 'federated') {
+    return {
+      reason: `${named} '${rendered.display}' is anyone who can sign in with that identity provider`,
+      audienceKey: audienceKeyOf(rendered),
+    };
   }
   return undefined;
 }
 
+function whyPrincipalNotFixed(rendered: RenderedValue, variables: PolicyVariableReading): string | undefined {
+  const hasText = rendered.segments.some((segment) => segment.kind === 'literal' && segment.text !== '');
+  if (!hasText) return whyNotFixed(rendered, { variables });
+  const literalOnly: RenderedValue = {
+    segments: rendered.segments.filter((segment) => segment.kind === 'literal'),
+    display: rendered.display,
+  };
+  return whyNotFixed(literalOnly, { variables });
+}
+
+/**
+ * The condition key that names a federated principal's audience: IAM Access Analyzer reports a web-identity
+ * or SAML grant limited to a fixed audience as not public. Facebook and Amazon (`app_id`) are not credited:
+ * no AWS source says they are.
+ */
+function audienceKeyOf(provider: RenderedValue): string | undefined {
+  const text = literalText(provider)?.toLowerCase();
+  if (text === undefined) return undefined;
+  if (text === 'cognito-identity.amazonaws.com' || text === 'accounts.google.com') return `${text}:aud`;
+  const oidc = text.indexOf(':oidc-provider/');
+  if (text.startsWith('arn:') && oidc !== -1) return `${text.slice(oidc + ':oidc-provider/'.length)}:aud`;
+  if (text.startsWith('arn:') && text.includes(':saml-provider/')) return 'saml:aud';
+  return undefined;
+}
+
+function isRestrictedFor(
+  principal: PublicPrincipal,
+  restrictingKeys: ReadonlySet<string>,
+  kind: PolicyKind,
+): boolean {
+  for (const key of restrictingKeys) {
+    if (RESTRICTING_KEYS.has(key) || (kind === 'kmsKey' && KMS_RESTRICTING_KEYS.has(key))) return true;
+    if (principal.audienceKey !== undefined && key === principal.audienceKey) return true;
+  }
+  return false;
+}
+
 interface ConditionReading {
-  /** The condition that limits access to fixed values, when there is one. */
-  readonly restriction?: string;
+  /** Keys (lower case) that some condition limits to fixed values in every branch. */
+  readonly restrictingKeys: ReadonlySet<string>;
   /** Conditions on the guide's keys that looked like restrictions but are not, and why. */
   readonly notes: string[];
 }
 
-function readConditions(condition: unknown, kind: PolicyKind, context: TemplateContext): ConditionReading {
+/**
+ * Conditions are ANDed, so one condition that limits a key to fixed values restricts the statement. With
+ * `Fn::If` in the block, a key counts only when it is limited in every branch.
+ */
+function readConditions(condition: unknown, reading: StatementReading): ConditionReading {
   const notes: string[] = [];
-  if (condition === undefined || isNoValue(condition)) return { notes };
-  if (
-    condition === null ||
-    typeof condition !== 'object' ||
-    Array.isArray(condition) ||
-    intrinsicName(condition)
-  ) {
-    return { notes: ['the Condition block cannot be read before deployment'] };
+  let restrictingKeys: Set<string> | undefined;
+  for (const block of alternativesOf(condition, reading.context)) {
+    const keys = restrictingKeysOfBlock(block, reading, notes);
+    restrictingKeys = restrictingKeys === undefined ? keys : intersect(restrictingKeys, keys);
   }
-  for (const [operator, block] of Object.entries(condition)) {
-    if (block === null || typeof block !== 'object' || Array.isArray(block)) continue;
-    for (const [key, values] of Object.entries(block)) {
-      if (!isRestrictingKey(key, kind)) continue;
-      const why = whyConditionDoesNotRestrict(operator, key, values, kind, context);
-      if (why === undefined) return { restriction: `${operator} ${key}`, notes };
-      notes.push(why);
-    }
-  }
-  return { notes };
+  return { restrictingKeys: restrictingKeys ?? new Set(), notes: [...new Set(notes)] };
 }
 
-function isRestrictingKey(key: string, kind: PolicyKind): boolean {
+function intersect(left: ReadonlySet<string>, right: ReadonlySet<string>): Set<string> {
+  return new Set([...left].filter((key) => right.has(key)));
+}
+
+function restrictingKeysOfBlock(block: Alternative, reading: StatementReading, notes: string[]): Set<string> {
+  const keys = new Set<string>();
+  const value = block.value;
+  if (value === ABSENT || value === undefined) return keys;
+  const builtBy = reading.context.live ? undefined : intrinsicName(value);
+  if (builtBy !== undefined) {
+    notes.push(`the Condition block is built at deploy time (${builtBy}) and cannot be read`);
+    return keys;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    notes.push(`the Condition block is ${withArticle(typeName(value))}, not a JSON object`);
+    return keys;
+  }
+  for (const [operator, operatorBlock] of Object.entries(value)) {
+    let operatorKeys: Set<string> | undefined;
+    for (const entries of alternativesOf(operatorBlock, reading.context)) {
+      const found = restrictingKeysOfOperator(operator, entries.value, reading, notes);
+      operatorKeys = operatorKeys === undefined ? found : intersect(operatorKeys, found);
+    }
+    for (const key of operatorKeys ?? []) keys.add(key);
+  }
+  return keys;
+}
+
+function restrictingKeysOfOperator(
+  operator: string,
+  entries: unknown,
+  reading: StatementReading,
+  notes: string[],
+): Set<string> {
+  const keys = new Set<string>();
+  if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) return keys;
+  if (!reading.context.live && intrinsicName(entries) !== undefined) return keys;
+  for (const [key, values] of Object.entries(entries)) {
+    if (!isCandidateKey(key, reading.kind)) continue;
+    const why = whyConditionDoesNotRestrict(operator, key, values, reading);
+    if (why === undefined) keys.add(key.toLowerCase());
+    else notes.push(why);
+  }
+  return keys;
+}
+
+/** Keys worth reading: the guide's list, KMS's caller account, and identity-provider audiences. */
+function isCandidateKey(key: string, kind: PolicyKind): boolean {
   const lower = key.toLowerCase();
-  return RESTRICTING_KEYS.has(lower) || (kind === 'kmsKey' && KMS_RESTRICTING_KEYS.has(lower));
+  return (
+    RESTRICTING_KEYS.has(lower) ||
+    (kind === 'kmsKey' && KMS_RESTRICTING_KEYS.has(lower)) ||
+    lower.endsWith(':aud')
+  );
 }
 
 interface ParsedOperator {
@@ -306,8 +537,7 @@ function whyConditionDoesNotRestrict(
   operator: string,
   key: string,
   values: unknown,
-  kind: PolicyKind,
-  context: TemplateContext,
+  reading: StatementReading,
 ): string | undefined {
   const parsed = parseOperator(operator);
   if (NEGATED_OPERATORS.has(parsed.base)) return `${operator} on ${key} is negated and restricts nothing`;
@@ -320,36 +550,59 @@ function whyConditionDoesNotRestrict(
   if ((parsed.base === 'ipaddress') !== (lowerKey === 'aws:sourceip')) {
     return `${operator} cannot limit ${key} to fixed values`;
   }
-  const list = valueList(values);
-  if (list.length === 0) return `${operator} on ${key} lists no value`;
-  for (const value of list) {
-    const rendered = renderValue(value, context);
-    const why = whyValueDoesNotRestrict(lowerKey, rendered, kind);
-    if (why !== undefined) return `${key}: ${why}`;
+  const valueReading: ValueReading = {
+    variables: reading.variables,
+    literalOperator: PLAIN_TEXT_OPERATORS.has(parsed.base) ? operator : undefined,
+  };
+  const valueSets = alternativesOf(values, reading.context);
+  for (const valueSet of valueSets) {
+    const when = valueSet.when === '' ? '' : ` ${valueSet.when}`;
+    const list = valueSet.value === ABSENT ? [] : valueList(valueSet.value);
+    const choicesPerValue = list.map((value) => alternativesOf(value, reading.context));
+    // The list is certain to hold a value only when some entry is present in every branch.
+    const alwaysPresent = choicesPerValue.some((choices) =>
+      choices.every((choice) => choice.value !== ABSENT),
+    );
+    if (!alwaysPresent) return `${operator} on ${key} may list no value${when}`;
+    const present = choicesPerValue.flat().filter((choice) => choice.value !== ABSENT);
+    for (const choice of present) {
+      const rendered = renderValue(choice.value, reading.context);
+      const why = whyValueDoesNotRestrict(lowerKey, rendered, reading.kind, valueReading);
+      if (why !== undefined) return `${key}: ${why}${when}`;
+    }
   }
   return undefined;
 }
 
-function whyValueDoesNotRestrict(key: string, value: RenderedValue, kind: PolicyKind): string | undefined {
+function whyValueDoesNotRestrict(
+  key: string,
+  value: RenderedValue,
+  kind: PolicyKind,
+  reading: ValueReading,
+): string | undefined {
   switch (key) {
     case 'aws:sourceip': {
       const text = literalText(value);
-      if (text === undefined)
-        return whyNotFixed(value) ?? `'${value.display}' cannot be checked before deployment`;
+      if (text === undefined) {
+        return (
+          whyNotFixed(value, reading) ??
+          `'${value.display}' is computed at deploy time, so it cannot be shown to be a bounded CIDR`
+        );
+      }
       return whyCidrUnbounded(text);
     }
     case 'aws:userid':
-      return whyUseridNotFixed(value);
+      return whyUseridNotFixed(value, reading);
     case 's3:dataaccesspointarn':
-      return kind === 'bucket' ? whyAccessPointArnNotFixed(value) : whyNotFixed(value);
+      return kind === 'bucket' ? whyAccessPointArnNotFixed(value, reading) : whyNotFixed(value, reading);
     default:
-      return whyNotFixed(value);
+      return whyNotFixed(value, reading);
   }
 }
 
 /** `AROLEID:*` names every session of one role: the guide accepts it although it ends in a wildcard. */
-function whyUseridNotFixed(value: RenderedValue): string | undefined {
-  const why = whyNotFixed(value);
+function whyUseridNotFixed(value: RenderedValue, reading: ValueReading): string | undefined {
+  const why = whyNotFixed(value, reading);
   if (why === undefined) return undefined;
   const last = value.segments[value.segments.length - 1];
   if (last?.kind !== 'literal' || !last.text.endsWith(':*')) return why;
@@ -357,15 +610,15 @@ function whyUseridNotFixed(value: RenderedValue): string | undefined {
     segments: [...value.segments.slice(0, -1), { kind: 'literal', text: last.text.slice(0, -2) }],
     display: value.display.slice(0, -2),
   };
-  return roleId.display !== '' && whyNotFixed(roleId) === undefined ? undefined : why;
+  return roleId.display !== '' && whyNotFixed(roleId, reading) === undefined ? undefined : why;
 }
 
 /**
  * In a bucket policy, `s3:DataAccessPointArn` may wildcard the access point name as long as the account
  * is fixed: `arn:aws:s3:us-west-2:123456789012:accesspoint/*` stays non-public.
  */
-function whyAccessPointArnNotFixed(value: RenderedValue): string | undefined {
-  const why = whyNotFixed(value);
+function whyAccessPointArnNotFixed(value: RenderedValue, reading: ValueReading): string | undefined {
+  const why = whyNotFixed(value, reading);
   if (why === undefined) return undefined;
   const marker = ':accesspoint/';
   const cut = value.display.indexOf(marker);
@@ -387,5 +640,5 @@ function whyAccessPointArnNotFixed(value: RenderedValue): string | undefined {
   const fields = prefix.display.split(':');
   // arn:partition:s3:region:account — five fields, the account among them, all fixed.
   if (fields.length !== 5 || fields[4] === '') return why;
-  return whyNotFixed(prefix) === undefined ? undefined : why;
+  return whyNotFixed(prefix, reading) === undefined ? undefined : why;
 }

@@ -114,7 +114,11 @@ function problemsOf(
 ): string[] {
   const problems: string[] = [];
   if (exposure.policy.isPublic && !exposure.policyNeutralised) problems.push('public via bucket policy');
-  if (exposure.acl.isPublic && !exposure.aclNeutralised) problems.push('public via ACL');
+  if (exposure.acl.isPublic && !exposure.aclNeutralised) {
+    problems.push(
+      exposure.acl.publicGrants.length > 0 ? 'public via ACL' : 'ACL unreadable: could not verify',
+    );
+  }
   if (!isRegistry) return problems;
   const neutralised = reliesOnAccountBlockPublicAccess ? '' : ' (neutralised)';
   if (exposure.policyNeutralised) problems.push(`registry policy has a public statement${neutralised}`);

@@ -79,8 +79,10 @@ export function aclWithoutPublicGrants(acl: BucketAcl): AclRewrite {
   const kept: Grant[] = [];
   const removed: PublicGrant[] = [];
   for (const grant of acl.Grants ?? []) {
-    const verdict = judgeAcl([grant]);
-    if (verdict.isPublic) removed.push(...verdict.publicGrants);
+    // A grant the judgement cannot read is kept: the guard removes only what it can name as public, and
+    // Block Public Access (IgnorePublicAcls) neutralises the rest; verification then reports it unverified.
+    const { publicGrants } = judgeAcl([grant]);
+    if (publicGrants.length > 0) removed.push(...publicGrants);
     else kept.push(grant);
   }
   return { changed: removed.length > 0, acl: { Owner: acl.Owner, Grants: kept }, removed };

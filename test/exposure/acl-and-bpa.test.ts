@@ -92,10 +92,11 @@ describe('judgeAcl', () => {
     expect(judgeAcl('private').isPublic).toBe(false);
   });
 
-  test('an owner-only ACL and unreadable input are not public grants', () => {
+  test('an owner-only ACL and no ACL at all are not public', () => {
     expect(judgeAcl({ Grants: [{ Grantee: owner, Permission: 'FULL_CONTROL' }] }).isPublic).toBe(false);
-    expect(judgeAcl(42).isPublic).toBe(false);
+    expect(judgeAcl({ Owner: owner }).isPublic).toBe(false);
     expect(judgeAcl(null).isPublic).toBe(false);
+    expect(judgeAcl(undefined).isPublic).toBe(false);
   });
 });
 

@@ -136,3 +136,77 @@ describe('judgePolicy invariants', () => {
     );
   });
 });
+
+describe('judgePolicy fails closed on unknown values', () => {
+  const context = {
+    parameterNames: new Set(['Param']),
+    resourceTypeOf: (logicalId: string) =>
+      ({ Lookup: 'Custom::Lookup', Child: 'AWS::CloudFormation::Stack' })[logicalId],
+  };
+  const unknownValue = fc.constantFrom<unknown>(
+    { Ref: 'Param' },
+    '{{resolve:ssm:/registry/value}}',
+    { 'Fn::Sub': '{{resolve:secretsmanager:value}}' },
+    { 'Fn::GetAtt': ['Lookup', 'Value'] },
+    { 'Fn::GetAtt': ['Child', 'Outputs.Value'] },
+    { 'Fn::ImportValue': 'shared-value' },
+    { 'Fn::Unknown': 'value' },
+    { Ref: 'AWS::NoValue' },
+    { 'Fn::If': ['Cond', 'vpce-0a1b2c3d', { Ref: 'Param' }] },
+    { 'Fn::If': ['Cond', { Ref: 'AWS::NoValue' }, 'vpce-0a1b2c3d'] },
+  );
+  const restrictingCondition = fc.constantFrom(
+    ['StringEquals', 'aws:SourceVpce', 'vpce-0a1b2c3d'],
+    ['StringEquals', 'aws:PrincipalOrgID', 'o-a1b2c3d4e5'],
+    ['ArnEquals', 'aws:SourceArn', 'arn:aws:cloudtrail:us-east-1:111122223333:trail/registry'],
+    ['StringLike', 'aws:SourceAccount', '111122223333'],
+    ['IpAddress', 'aws:SourceIp', '203.0.113.0/24'],
+  );
+
+  test('a restriction whose only restricting value is unknown never makes "*" private', () => {
+    fc.assert(
+      fc.property(restrictingCondition, unknownValue, fc.nat(3), (restriction, unknown, position) => {
+        const [operator, key, fixed] = restriction;
+        // AWS::NoValue removes only itself: beside fixed values it leaves a restriction, so it stands alone.
+        const removesItself = JSON.stringify(unknown).includes('AWS::NoValue');
+        const values = removesItself
+          ? [unknown]
+          : [fixed, fixed, fixed].map((value, index) => (index === position % 3 ? unknown : value));
+        const statement = {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::roll/*',
+          Condition: { [operator]: { [key]: values } },
+        };
+        expect(judgePolicy({ Version: '2012-10-17', Statement: [statement] }, { context }).isPublic).toBe(
+          true,
+        );
+      }),
+    );
+  });
+
+  test('a principal list with one unknown whole member is never private', () => {
+    fc.assert(
+      fc.property(
+        fc.array(account, { minLength: 0, maxLength: 3 }),
+        unknownValue,
+        fc.nat(),
+        (ids, unknown, at) => {
+          if (JSON.stringify(unknown).includes('AWS::NoValue')) return;
+          const members: unknown[] = ids.map((id) => `arn:aws:iam::${id}:root`);
+          members.splice(at % (members.length + 1), 0, unknown);
+          const statement = {
+            Effect: 'Allow',
+            Principal: { AWS: members },
+            Action: 's3:GetObject',
+            Resource: '*',
+          };
+          expect(judgePolicy({ Version: '2012-10-17', Statement: [statement] }, { context }).isPublic).toBe(
+            true,
+          );
+        },
+      ),
+    );
+  });
+});

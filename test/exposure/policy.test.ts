@@ -32,7 +32,11 @@ describe('judgePolicy: principals', () => {
       { CanonicalUser: '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be' },
       false,
     ],
-    ['a federated principal', { Federated: 'cognito-identity.amazonaws.com' }, false],
+    [
+      'a federated principal with no audience condition',
+      { Federated: 'cognito-identity.amazonaws.com' },
+      true,
+    ],
   ])('%s → public: %s', (_name, principal, expected) => {
     expect(isPublic(policyOf(allow({ Principal: principal })))).toBe(expected);
   });
@@ -303,7 +307,7 @@ describe('judgePolicy: CloudFormation intrinsics', () => {
     };
     const verdict = judgePolicy(policy);
     expect(verdict.isPublic).toBe(true);
-    expect(verdict.publicStatements[0].label).toContain('false branch');
+    expect(verdict.publicStatements[0].label).toContain("when condition 'IsProd' is false");
   });
 
   test('AWS::NoValue as a statement is no statement', () => {
