@@ -1,10 +1,10 @@
 import { KMSPublicKeyPolicy } from './kms-public-key-policy';
 import { RegistryGuardRule } from './rule';
-import { S3BlockPublicAccess } from './s3-block-public-access';
+import { S3BlockPublicAccess, S3BlockPublicAccessUnstated } from './s3-block-public-access';
 import { S3DriftGuard } from './s3-drift-guard';
 import { S3PublicAccessPoint } from './s3-public-access-point';
-import { S3PublicAcl } from './s3-public-acl';
-import { S3PublicPolicy } from './s3-public-policy';
+import { S3PublicAcl, S3PublicAclBlocked } from './s3-public-acl';
+import { S3PublicPolicy, S3PublicPolicyBlocked } from './s3-public-policy';
 import { S3RegistryAccessLogging } from './s3-registry-access-logging';
 import { S3RegistryKmsEncryption } from './s3-registry-kms-encryption';
 import { S3RegistryNoWebsite } from './s3-registry-no-website';
@@ -19,6 +19,9 @@ export const REGISTRY_GUARD_RULES: readonly RegistryGuardRule[] = [
   S3PublicPolicy,
   S3PublicAcl,
   S3BlockPublicAccess,
+  S3PublicPolicyBlocked,
+  S3PublicAclBlocked,
+  S3BlockPublicAccessUnstated,
   S3PublicAccessPoint,
   KMSPublicKeyPolicy,
   S3RegistryKmsEncryption,

@@ -5,7 +5,7 @@ import { RegistryGuardRule } from './rule';
 export const KMSPublicKeyPolicy: RegistryGuardRule = {
   name: 'KMSPublicKeyPolicy',
   level: 'error',
-  resourceTypes: ['AWS::KMS::Key'],
+  resourceTypes: ['AWS::KMS::Key', 'AWS::KMS::ReplicaKey'],
   info: 'The KMS key policy grants access to the public.',
   explanation:
     'Whoever can use the key that encrypts a registry can decrypt what they copy out of it. Grant key use to fixed ' +

@@ -1,4 +1,5 @@
-import { judgeBlockPublicAccess, judgePolicy } from '../lib/exposure';
+import { judgeAccessPoint, judgeBlockPublicAccess } from '../lib/exposure';
+import { ABSENT, alternativesOf } from '../lib/exposure/policy-values';
 import { RegistryGuardRule } from './rule';
 import { fieldsOf } from './template-model';
 
@@ -11,10 +12,17 @@ export const S3PublicAccessPoint: RegistryGuardRule = {
   explanation:
     'An access point has its own policy and Block Public Access settings: a public access point policy exposes the ' +
     'bucket behind it. Grant to fixed principals (an access point policy may not wildcard s3:DataAccessPointArn) ' +
-    'and leave PublicAccessBlockConfiguration at its default, all on.',
+    'and leave PublicAccessBlockConfiguration at its default, all on. An access point with a VPC network origin ' +
+    '(VpcConfiguration) is never public.',
   check(accessPoint, index) {
-    const problems = judgePolicy(accessPoint.properties.Policy, {
-      kind: 'accessPoint',
+    // A VPC network origin must hold in every branch: a branch without VpcConfiguration faces the internet.
+    const vpcOrigin = alternativesOf(accessPoint.properties.VpcConfiguration, index).every(
+      ({ value }) => value !== ABSENT && value !== undefined,
+    );
+    if (vpcOrigin) return [];
+    const problems = judgeAccessPoint({
+      policy: accessPoint.properties.Policy,
+      networkOrigin: 'Internet',
       context: index,
     }).publicStatements.map((statement) => `access point policy ${statement.label}: ${statement.reason}`);
     // Access points default every setting to on: only an explicit false opens one.

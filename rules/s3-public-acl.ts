@@ -1,7 +1,7 @@
-import { judgeCannedAcl } from '../lib/exposure';
+import { bucketAccessOf } from './bucket-access';
 import { RegistryGuardRule } from './rule';
 
-/** Every bucket: no canned ACL may grant to AllUsers or AuthenticatedUsers. */
+/** Every bucket: no canned ACL, in any branch, may grant to AllUsers or AuthenticatedUsers. */
 export const S3PublicAcl: RegistryGuardRule = {
   name: 'S3PublicAcl',
   level: 'error',
@@ -9,14 +9,30 @@ export const S3PublicAcl: RegistryGuardRule = {
   info: 'The S3 bucket ACL grants access to the public.',
   explanation:
     'AccessControl PublicRead, PublicReadWrite or AuthenticatedRead grants to AllUsers or AuthenticatedUsers (any AWS ' +
-    'account). Remove AccessControl and set OwnershipControls to BucketOwnerEnforced so ACLs are disabled.',
-  check(bucket) {
-    const accessControl = bucket.properties.AccessControl;
-    if (accessControl === undefined) return [];
-    if (typeof accessControl !== 'string')
-      return ['AccessControl is not a plain canned ACL name, so it cannot be shown to be private'];
-    return judgeCannedAcl(accessControl).publicGrants.map(
-      (grant) => `AccessControl ${accessControl} grants ${grant.permission} to ${grant.grantee}`,
+    'account); an AccessControl chosen at deploy time cannot be shown to be private. Remove AccessControl and set ' +
+    'OwnershipControls to BucketOwnerEnforced so ACLs are disabled. On an ordinary bucket whose own BlockPublicAcls ' +
+    'or IgnorePublicAcls is on, or whose ACLs are disabled, the finding is RegistryGuard-S3PublicAclBlocked instead.',
+  check(bucket, index) {
+    const access = bucketAccessOf(bucket, index);
+    if (!access.isRegistry && access.aclStoppedBy !== undefined) return [];
+    return access.publicGrants.map((grant) => grant.text);
+  },
+};
+
+/** Ordinary buckets: a public ACL that the bucket's own settings refuse or neutralise. */
+export const S3PublicAclBlocked: RegistryGuardRule = {
+  name: 'S3PublicAclBlocked',
+  level: 'warning',
+  resourceTypes: ['AWS::S3::Bucket'],
+  info: "The S3 bucket ACL grants access to the public, but the bucket's own settings stop it.",
+  explanation:
+    'With BlockPublicAcls on (or ACLs disabled by BucketOwnerEnforced), S3 refuses the public ACL and the deployment ' +
+    'fails; with IgnorePublicAcls on, the grant has no effect. Remove AccessControl.',
+  check(bucket, index) {
+    const access = bucketAccessOf(bucket, index);
+    if (access.isRegistry || access.aclStoppedBy === undefined) return [];
+    return access.publicGrants.map(
+      (grant) => `${grant.text} (stopped by the bucket's ${access.aclStoppedBy})`,
     );
   },
 };

@@ -1,4 +1,5 @@
 import { judgeBucketExposure } from '../lib/exposure';
+import { publicGrantsOfAccessControl } from './bucket-access';
 import { registryBucketRule } from './registry-rule';
 import { fieldsOf } from './template-model';
 
@@ -20,11 +21,6 @@ export const S3RegistryAccessLogging = registryBucketRule({
     const logBucket = index.resources.get(logBucketId);
     if (logBucket === undefined) return [];
     const exposure = judgeBucketExposure({
-      policy: undefined,
-      acl:
-        typeof logBucket.properties.AccessControl === 'string'
-          ? logBucket.properties.AccessControl
-          : undefined,
       bucketBlockPublicAccess: logBucket.properties.PublicAccessBlockConfiguration,
     });
     const policyStatements = index
@@ -37,7 +33,9 @@ export const S3RegistryAccessLogging = registryBucketRule({
     const problems = exposure.bucketBlockPublicAccess.settingsOff.map(
       (setting) => `log bucket ${logBucketId} has ${setting} off`,
     );
-    if (exposure.acl.isPublic) problems.push(`log bucket ${logBucketId} has a public ACL`);
+    if (publicGrantsOfAccessControl(logBucket.properties.AccessControl, index).length > 0) {
+      problems.push(`log bucket ${logBucketId} has a public ACL`);
+    }
     if (policyStatements.length > 0) problems.push(`log bucket ${logBucketId} has a public bucket policy`);
     return problems;
   },

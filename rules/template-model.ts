@@ -77,6 +77,7 @@ export class TemplateIndex implements TemplateContext {
 
   private readonly policiesByBucket = new Map<string, TemplateResource[]>();
   private readonly autoDeletedBuckets = new Set<string>();
+  /** Buckets by their `BucketName` as written (JSON text), so a policy naming the same expression finds them. */
   private readonly bucketsByName = new Map<string, string>();
   private readonly resourcesByType = new Map<string, TemplateResource[]>();
 
@@ -90,8 +91,8 @@ export class TemplateIndex implements TemplateContext {
       const sameType = this.resourcesByType.get(resource.type) ?? [];
       sameType.push(resource);
       this.resourcesByType.set(resource.type, sameType);
-      if (resource.type === 'AWS::S3::Bucket' && typeof resource.properties.BucketName === 'string') {
-        this.bucketsByName.set(resource.properties.BucketName, resource.logicalId);
+      if (resource.type === 'AWS::S3::Bucket' && resource.properties.BucketName !== undefined) {
+        this.bucketsByName.set(JSON.stringify(resource.properties.BucketName), resource.logicalId);
       }
     }
     for (const policy of this.ofType('AWS::S3::BucketPolicy')) {
@@ -119,10 +120,20 @@ export class TemplateIndex implements TemplateContext {
     return this.resourcesByType.get(type) ?? [];
   }
 
-  /** The logical id of a bucket in this template named by `Ref`, `Fn::GetAtt` or its literal name. */
+  /** The type of the resource with this logical id, or undefined when the template has none. */
+  resourceTypeOf(logicalId: string): string | undefined {
+    return this.resources.get(logicalId)?.type;
+  }
+
+  /**
+   * The logical id of a bucket in this template named by `Ref`, `Fn::GetAtt`, `Fn::Sub: "${Bucket}"`, or the
+   * same `BucketName` expression the bucket declares (a literal name, or e.g. the same `Fn::Sub`). Undefined
+   * when the reference cannot be tied to a bucket of this template.
+   */
   bucketLogicalId(reference: unknown): string | undefined {
-    if (typeof reference === 'string') return this.bucketsByName.get(reference);
-    const logicalId = referencedLogicalId(reference);
+    const byName = this.bucketsByName.get(JSON.stringify(reference));
+    if (byName !== undefined) return byName;
+    const logicalId = referencedLogicalId(reference) ?? wholeSubstitution(reference);
     return logicalId !== undefined && this.resources.get(logicalId)?.type === 'AWS::S3::Bucket'
       ? logicalId
       : undefined;
@@ -139,12 +150,29 @@ export class TemplateIndex implements TemplateContext {
   }
 }
 
-/** Whether a bucket carries the registry classification tag. */
+/** `Fn::Sub: "${Name}"` (and `Fn::Join` of one `Ref`): the whole value is one resource's `Ref`. */
+function wholeSubstitution(value: unknown): string | undefined {
+  const fields = fieldsOf(value);
+  const sub = fields['Fn::Sub'];
+  const template = Array.isArray(sub) && sub.length === 1 ? sub[0] : sub;
+  if (typeof template === 'string' && template.startsWith('${') && template.endsWith('}')) {
+    const name = template.slice(2, -1);
+    if (/^[A-Za-z0-9]+$/.test(name)) return name;
+  }
+  const join = fields['Fn::Join'];
+  if (Array.isArray(join) && Array.isArray(join[1]) && join[1].length === 1)
+    return referencedLogicalId(join[1][0]);
+  return undefined;
+}
+
+/** Whether a bucket carries the registry classification tag (the value in any case: fail closed). */
 export function isRegistryBucket(bucket: TemplateResource): boolean {
   return listOf(bucket.properties.Tags).some((tag) => {
     const fields = fieldsOf(tag);
     return (
-      fields.Key === REGISTRY_CLASSIFICATION_TAG_KEY && fields.Value === REGISTRY_CLASSIFICATION_TAG_VALUE
+      fields.Key === REGISTRY_CLASSIFICATION_TAG_KEY &&
+      typeof fields.Value === 'string' &&
+      fields.Value.toLowerCase() === REGISTRY_CLASSIFICATION_TAG_VALUE
     );
   });
 }

@@ -144,6 +144,30 @@ export function judgePolicy(policy: unknown, options: PolicyJudgementOptions = {
   return { isPublic: publicStatements.length > 0, publicStatements };
 }
 
+/** Where an access point accepts requests from: S3 never counts a VPC-only access point as public. */
+export type AccessPointNetworkOrigin = 'Internet' | 'VPC';
+
+/** What {@link judgeAccessPoint} reads. */
+export interface AccessPointAccess {
+  /** The access point policy, in any shape {@link judgePolicy} reads. */
+  readonly policy?: unknown;
+  readonly networkOrigin: AccessPointNetworkOrigin;
+  readonly context?: TemplateContext;
+}
+
+/**
+ * Judges an access point: the S3 User Guide counts one with a VPC network origin as non-public whatever its
+ * policy says; an internet-facing one is as public as its policy (where `s3:DataAccessPointArn` may not be
+ * a wildcard).
+ *
+ * @example
+ * judgeAccessPoint({ policy: '{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}', networkOrigin: 'VPC' }).isPublic; // false
+ */
+export function judgeAccessPoint(accessPoint: AccessPointAccess): PolicyVerdict {
+  if (accessPoint.networkOrigin === 'VPC') return { isPublic: false, publicStatements: [] };
+  return judgePolicy(accessPoint.policy, { kind: 'accessPoint', context: accessPoint.context });
+}
+
 function labelWhen(label: string, when: string): string {
   return when === '' ? label : `${label} ${when}`;
 }

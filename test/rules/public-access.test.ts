@@ -1,7 +1,9 @@
-import { App, CfnMapping, CfnParameter, Stack, Validations } from 'aws-cdk-lib';
+import { App, Aws, CfnCondition, CfnMapping, CfnParameter, Fn, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Template } from 'aws-cdk-lib/assertions';
+import { checkTemplate } from '../../rules/check-template';
 import { ruleIdsOf, violationsOf } from '../support/nag';
 
 function newStack(): { app: App; stack: Stack } {
@@ -12,6 +14,24 @@ function newStack(): { app: App; stack: Stack } {
 function closedBucket(stack: Stack, id: string): s3.Bucket {
   return new s3.Bucket(stack, id, { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL });
 }
+
+/** A bucket whose own settings let a public policy take effect: what the policy rule must catch. */
+function policyOpenBucket(stack: Stack, id: string): s3.Bucket {
+  return new s3.Bucket(stack, id, { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ACLS_ONLY });
+}
+
+const ALL_FOUR_ON = {
+  blockPublicAcls: true,
+  ignorePublicAcls: true,
+  blockPublicPolicy: true,
+  restrictPublicBuckets: true,
+};
+const ACLS_OPEN = {
+  blockPublicAcls: false,
+  ignorePublicAcls: false,
+  blockPublicPolicy: true,
+  restrictPublicBuckets: true,
+};
 
 describe('RegistryGuard-S3PublicPolicy', () => {
   test('Noncompliance 1: L2 publicReadAccess', () => {
@@ -25,7 +45,7 @@ describe('RegistryGuard-S3PublicPolicy', () => {
 
   test('Noncompliance 2: aws:SourceIp 0.0.0.0/0 is the whole internet (Cloud Custodian passes this)', () => {
     const { app, stack } = newStack();
-    const bucket = closedBucket(stack, 'Roll');
+    const bucket = policyOpenBucket(stack, 'Roll');
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.AnyPrincipal()],
@@ -34,19 +54,12 @@ describe('RegistryGuard-S3PublicPolicy', () => {
         conditions: { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } },
       }),
     );
-    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicPolicy']);
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess', 'RegistryGuard-S3PublicPolicy']);
   });
 
-  test('Noncompliance 3: L1 bucket policy with NotPrincipal', () => {
+  test('Noncompliance 3: L1 bucket policy with NotPrincipal, on a bucket that states no Block Public Access', () => {
     const { app, stack } = newStack();
-    const bucket = new s3.CfnBucket(stack, 'Roll', {
-      publicAccessBlockConfiguration: {
-        blockPublicAcls: true,
-        ignorePublicAcls: true,
-        blockPublicPolicy: true,
-        restrictPublicBuckets: true,
-      },
-    });
+    const bucket = new s3.CfnBucket(stack, 'Roll', {});
     new s3.CfnBucketPolicy(stack, 'RollPolicy', {
       bucket: bucket.ref,
       policyDocument: {
@@ -55,13 +68,17 @@ describe('RegistryGuard-S3PublicPolicy', () => {
         ],
       },
     });
-    expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicPolicy@Roll']);
+    // Absence is S3's default (all on for new buckets) but does not hold a bucket the template updates.
+    expect(violationsOf(app)).toEqual([
+      'RegistryGuard-S3BlockPublicAccessUnstated@Roll',
+      'RegistryGuard-S3PublicPolicy@Roll',
+    ]);
   });
 
   test('Noncompliance 4: a principal taken from a template parameter could be "*"', () => {
     const { app, stack } = newStack();
     const reader = new CfnParameter(stack, 'Reader');
-    const bucket = closedBucket(stack, 'Roll');
+    const bucket = policyOpenBucket(stack, 'Roll');
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ArnPrincipal(reader.valueAsString)],
@@ -69,7 +86,64 @@ describe('RegistryGuard-S3PublicPolicy', () => {
         resources: [bucket.arnForObjects('*')],
       }),
     );
-    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicPolicy']);
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess', 'RegistryGuard-S3PublicPolicy']);
+  });
+
+  test("a public policy that the bucket's own BlockPublicPolicy refuses is a warning on an ordinary bucket", () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicPolicyBlocked']);
+  });
+
+  test('...and stays an error on a registry bucket', () => {
+    const { app, stack } = newStack();
+    const bucket = closedBucket(stack, 'Roll');
+    Tags.of(bucket).add('registry-guard:classification', 'Sensitive-Registry');
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
+    expect(ruleIdsOf(app)).toContain('RegistryGuard-S3PublicPolicy');
+    expect(ruleIdsOf(app)).not.toContain('RegistryGuard-S3PublicPolicyBlocked');
+  });
+
+  test('a bucket policy whose bucket the template does not define is judged and named', () => {
+    const { app, stack } = newStack();
+    new s3.CfnBucketPolicy(stack, 'ImportedPolicy', {
+      bucket: Fn.importValue('shared-bucket'),
+      policyDocument: {
+        Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }],
+      },
+    });
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicPolicy@ImportedPolicy']);
+  });
+
+  test('a bucket policy naming its bucket by the same Fn::Sub as BucketName is attached to it', () => {
+    const { app, stack } = newStack();
+    new s3.CfnBucket(stack, 'Roll', {
+      bucketName: Fn.sub('${AWS::StackName}-roll'),
+      publicAccessBlockConfiguration: ACLS_OPEN,
+    });
+    new s3.CfnBucketPolicy(stack, 'RollPolicy', {
+      bucket: Fn.sub('${AWS::StackName}-roll'),
+      policyDocument: {
+        Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' }],
+      },
+    });
+    expect(violationsOf(app)).toEqual([
+      'RegistryGuard-S3BlockPublicAccess@Roll',
+      'RegistryGuard-S3PublicPolicyBlocked@Roll',
+    ]);
   });
 
   test('Compliance: fixed principals and a "*" limited to a fixed VPC endpoint', () => {
@@ -112,27 +186,42 @@ describe('RegistryGuard-S3PublicAcl', () => {
     'Noncompliance: L1 AccessControl %s',
     (acl) => {
       const { app, stack } = newStack();
-      new s3.CfnBucket(stack, 'Roll', {
-        accessControl: acl,
-        publicAccessBlockConfiguration: {
-          blockPublicAcls: true,
-          ignorePublicAcls: true,
-          blockPublicPolicy: true,
-          restrictPublicBuckets: true,
-        },
-      });
-      expect(violationsOf(app)).toEqual(['RegistryGuard-S3PublicAcl@Roll']);
+      new s3.CfnBucket(stack, 'Roll', { accessControl: acl, publicAccessBlockConfiguration: ACLS_OPEN });
+      expect(violationsOf(app)).toEqual([
+        'RegistryGuard-S3BlockPublicAccess@Roll',
+        'RegistryGuard-S3PublicAcl@Roll',
+      ]);
     },
   );
 
-  test('Noncompliance: L2 accessControl PUBLIC_READ', () => {
+  test("a public ACL the bucket's own settings refuse is a warning on an ordinary bucket", () => {
     const { app, stack } = newStack();
     new s3.Bucket(stack, 'Roll', {
       accessControl: s3.BucketAccessControl.PUBLIC_READ,
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     });
-    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicAcl']);
+    expect(ruleIdsOf(app)).toEqual(['RegistryGuard-S3PublicAclBlocked']);
+  });
+
+  test('AccessControl chosen by Fn::If between LogDeliveryWrite and AWS::NoValue is not public', () => {
+    const { app, stack } = newStack();
+    new CfnCondition(stack, 'Logs', { expression: Fn.conditionEquals('a', 'a') });
+    new s3.CfnBucket(stack, 'Roll', {
+      accessControl: Fn.conditionIf('Logs', 'LogDeliveryWrite', Aws.NO_VALUE).toString(),
+      publicAccessBlockConfiguration: ALL_FOUR_ON,
+    });
+    expect(violationsOf(app)).toEqual([]);
+  });
+
+  test('AccessControl chosen by Fn::If with a PublicRead branch is public', () => {
+    const { app, stack } = newStack();
+    new CfnCondition(stack, 'Open', { expression: Fn.conditionEquals('a', 'a') });
+    new s3.CfnBucket(stack, 'Roll', {
+      accessControl: Fn.conditionIf('Open', 'PublicRead', 'Private').toString(),
+      publicAccessBlockConfiguration: ACLS_OPEN,
+    });
+    expect(ruleIdsOf(app)).toContain('RegistryGuard-S3PublicAcl');
   });
 
   test.each(['LogDeliveryWrite', 'Private', 'BucketOwnerFullControl'] as const)(
@@ -154,10 +243,22 @@ describe('RegistryGuard-S3PublicAcl', () => {
 });
 
 describe('RegistryGuard-S3BlockPublicAccess', () => {
-  test('Noncompliance 1: no configuration at all', () => {
+  test("an ordinary bucket with no configuration at all is a warning that names S3's default", () => {
     const { app, stack } = newStack();
     new s3.CfnBucket(stack, 'Roll');
-    expect(violationsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccess@Roll']);
+    expect(violationsOf(app)).toEqual(['RegistryGuard-S3BlockPublicAccessUnstated@Roll']);
+    const [finding] = checkTemplate(Template.fromStack(stack).toJSON());
+    expect(finding.level).toBe('warning');
+    expect(finding.message).toContain("S3's default for new buckets turns all four on");
+  });
+
+  test('Noncompliance 1: a registry bucket with no configuration at all', () => {
+    const { app, stack } = newStack();
+    new s3.CfnBucket(stack, 'Roll', {
+      tags: [{ key: 'registry-guard:classification', value: 'sensitive-registry' }],
+    });
+    expect(ruleIdsOf(app)).toContain('RegistryGuard-S3BlockPublicAccess');
+    expect(ruleIdsOf(app)).not.toContain('RegistryGuard-S3BlockPublicAccessUnstated');
   });
 
   test('Noncompliance 2: L2 BLOCK_ACLS_ONLY leaves the policy settings off', () => {
