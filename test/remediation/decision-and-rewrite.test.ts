@@ -161,6 +161,18 @@ describe('decideBucket', () => {
     expect(decision.reliesOnAccountBlockPublicAccess).toBe(false);
   });
 
+  test('an ACL grant whose grantee cannot be read is "could not verify": NON_COMPLIANT, never COMPLIANT', () => {
+    const unreadableGrant = { Permission: 'READ' };
+    const decision = decideBucket({
+      state: state({ acl: { Owner: OWNER, Grants: [OWNER_GRANT, unreadableGrant] } }),
+      accountBlockPublicAccess: none,
+      now: NOW,
+    });
+    expect(decision.compliance).toBe('NON_COMPLIANT');
+    expect(decision.problems).toEqual(['ACL unreadable: could not verify']);
+    expect(decision.exposure.reasons[0]).toContain('a grant names no grantee S3 knows');
+  });
+
   test('an unreadable account setting is left out of the judgement, never assumed on', () => {
     const decision = decideBucket({
       state: state({ policy: policyOf(publicStatement(ROLL)) }),
@@ -260,6 +272,16 @@ describe('aclWithoutPublicGrants', () => {
       'AllUsers:READ_ACP',
       'AuthenticatedUsers:FULL_CONTROL',
     ]);
+  });
+
+  test('a grant it cannot read is kept, never removed blind', () => {
+    const unreadableGrant = { Permission: 'READ' };
+    const rewrite = aclWithoutPublicGrants({
+      Owner: OWNER,
+      Grants: [OWNER_GRANT, unreadableGrant, PUBLIC_READ_GRANT],
+    });
+    expect(rewrite.acl.Grants).toEqual([OWNER_GRANT, unreadableGrant]);
+    expect(rewrite.removed).toHaveLength(1);
   });
 
   test('a private ACL is unchanged', () => {
