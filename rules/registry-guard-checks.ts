@@ -1,28 +1,66 @@
 /**
  * The RegistryGuard cdk-nag pack: the rules of this package as a CDK policy-validation plugin.
  */
-import { CfnMapping, CfnParameter, CfnResource, PolicyValidationPluginReport, Stack } from 'aws-cdk-lib';
-import { NagMessageLevel, NagPack, NagPackProps, NagRuleCompliance } from 'cdk-nag';
+import * as path from 'path';
+import {
+  AspectPriority,
+  Aspects,
+  CfnElement,
+  CfnResource,
+  PolicyValidationPluginReport,
+  PolicyViolatingResource,
+  PolicyViolation,
+  Stack,
+  Stage,
+  Validations,
+} from 'aws-cdk-lib';
+import {
+  NagMessageLevel,
+  NagPack,
+  NagPackProps,
+  NagRuleCompliance,
+  WriteNagSuppressionsToCloudFormationAspect,
+} from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { REGISTRY_GUARD_RULES, rulesByResourceType } from './all-rules';
-import { AppFacts, PACK_NAME } from './rule';
-import { GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE } from '../lib/classification';
-import { runRule } from './check-template';
-import { TemplateIndex } from './template-model';
+import { AppFacts, PACK_NAME, RegistryGuardRule, ruleId } from './rule';
+import { appFactsOf, runRule } from './check-template';
+import { fieldsOf, listOf, TemplateIndex, TemplateResource } from './template-model';
 
 /** Properties of {@link RegistryGuardChecks}: those of every cdk-nag 3 pack. */
 export type RegistryGuardChecksProps = NagPackProps;
 
-/** The internal renderer every CfnResource has: what the resource contributes to its template. */
+/** The plugin's name; CDK's validation report offers `RegistryGuardChecks::<rule id>` to acknowledge with. */
+const PLUGIN_NAME = 'RegistryGuardChecks';
+const PLUGIN_NAMESPACE_PREFIX = `${PLUGIN_NAME}::`;
+
+/** The internal renderer every CfnElement has: what the element contributes to its template. */
 interface RendersCloudFormation {
   _toCloudFormation(): unknown;
+}
+
+/** Where a checked resource is in the synthesized output: what the CLI reports it by. */
+interface TemplateLocation {
+  /** The logical id in the template, overrides (`overrideLogicalId`, `CfnInclude`) applied. */
+  readonly logicalId: string;
+  /** The template file in the cloud assembly: `<outdir>/<artifact>.template.json` or `.nested.template.json`. */
+  readonly templatePath: string;
 }
 
 /**
  * Fails `cdk synth` when a bucket could become public, or a registry bucket misses its baseline.
  *
  * Rules read each stack's template through an index built once per stack, so checking stays linear in the
- * number of resources. Acknowledge a finding with `Validations.of(construct).acknowledge({ id, reason })`.
+ * number of resources. A resource is found in that index by the logical id its template really has
+ * (`overrideLogicalId` and `CfnInclude` included), and its type there decides which rules run; a resource
+ * the index does not hold is reported as breaking every rule of its type, never passed. Each violating
+ * resource of the report carries its logical id and template path, as the CLI reports it.
+ * Acknowledge a finding with `Validations.of(construct).acknowledge({ id, reason })`, `id` being the rule id
+ * (`RegistryGuard-S3PublicPolicy`) or the `RegistryGuardChecks::RegistryGuard-S3PublicPolicy` CDK's report
+ * offers; `writeSuppressionsToCloudFormation` writes either as the plain rule id, which the CLI reads. A rule
+ * the resource's template metadata acknowledges (`Metadata.cdk_nag.rules_to_suppress`) is not run, as in the
+ * CLI. Inside a `Stage`, construct a pack for the Stage too: CDK does not pass the App's Aspects into Stages,
+ * so acknowledgements there reach the templates only through a writer registered on the Stage.
  *
  * @example
  * const app = new App();
@@ -30,47 +68,120 @@ interface RendersCloudFormation {
  * Validations.of(app).addPlugins(new RegistryGuardChecks(app, { writeSuppressionsToCloudFormation: true }));
  */
 export class RegistryGuardChecks extends NagPack {
-  readonly name = 'RegistryGuardChecks';
+  readonly name = PLUGIN_NAME;
   private readonly rulesByType = rulesByResourceType(REGISTRY_GUARD_RULES);
   private readonly stackIndexes = new Map<Stack, TemplateIndex>();
+  /** Construct path of each checked resource → where it is in the templates. */
+  private readonly locations = new Map<string, TemplateLocation>();
+  /** Construct path of each resource missing from its template's index → why it is reported. */
+  private readonly missingReasons = new Map<string, string>();
   private appFacts: AppFacts = { hasPublicAccessGuard: false };
 
   constructor(scope?: IConstruct, props?: RegistryGuardChecksProps) {
-    super(scope, props);
+    super(scope, { ...props, writeSuppressionsToCloudFormation: false });
     this.packName = PACK_NAME;
+    if (scope !== undefined && props?.writeSuppressionsToCloudFormation === true) {
+      // After any cdk-nag writer (DEFAULT), so the plain ids it writes are the ones that stay.
+      Aspects.of(scope).add(new WriteAcknowledgementsToCloudFormation(), {
+        priority: AspectPriority.DEFAULT + 1,
+      });
+    }
   }
 
   override validateScope(scope: IConstruct): PolicyValidationPluginReport {
     // Indexes describe one synthesis: never reuse them across validations.
-    this.stackIndexes.clear();
-    this.appFacts = factsOfTree(scope);
+    this.clearRun();
+    this.appFacts = this.factsOfTemplates(scope);
     try {
-      return super.validateScope(scope);
+      const report = super.validateScope(scope);
+      return { ...report, violations: report.violations.map((violation) => this.located(violation)) };
     } finally {
-      this.stackIndexes.clear();
+      this.clearRun();
     }
   }
 
   protected checkResource(node: CfnResource): void {
-    const rules = this.rulesByType.get(node.cfnResourceType);
-    if (rules === undefined) return;
     const stack = Stack.of(node);
     const index = this.indexFor(stack);
-    const resource = index.resources.get(stack.getLogicalId(node));
-    if (resource === undefined) return;
-    for (const rule of rules) {
-      this.applyRule({
-        ruleSuffixOverride: rule.name,
-        info: rule.info,
-        explanation: rule.explanation,
-        level: rule.level === 'error' ? NagMessageLevel.ERROR : NagMessageLevel.WARN,
-        node,
-        rule: () =>
-          runRule(rule, resource, index, this.appFacts).length > 0
-            ? NagRuleCompliance.NON_COMPLIANT
-            : NagRuleCompliance.COMPLIANT,
-      });
+    // The id the template has: `getLogicalId` would ignore `overrideLogicalId` and CfnInclude's ids.
+    const logicalId = String(stack.resolve(node.logicalId));
+    const resource = index.resources.get(logicalId);
+    // The template's type, as the CLI reads it, unless the template has no such resource.
+    const rules = this.rulesByType.get(resource?.type ?? node.cfnResourceType);
+    if (rules === undefined) return;
+    this.locations.set(node.node.path, { logicalId, templatePath: templatePathOf(stack) });
+    if (resource === undefined) {
+      this.missingReasons.set(
+        node.node.path,
+        `${node.node.path} (${node.cfnResourceType}) is not in the template rendered for stack ` +
+          `${stack.node.path} under its logical id ${logicalId}, so no rule can show it complies.`,
+      );
     }
+    const acknowledged = new Set([
+      ...templateAcknowledgedRuleIds(resource),
+      ...namespacedAcknowledgedRuleIds(node),
+    ]);
+    for (const rule of rules) {
+      if (acknowledged.has(ruleId(rule))) continue;
+      this.applyRegistryRule(rule, node, () =>
+        resource === undefined || runRule(rule, resource, index, this.appFacts).length > 0
+          ? NagRuleCompliance.NON_COMPLIANT
+          : NagRuleCompliance.COMPLIANT,
+      );
+    }
+  }
+
+  private applyRegistryRule(
+    rule: RegistryGuardRule,
+    node: CfnResource,
+    compliance: () => NagRuleCompliance,
+  ): void {
+    this.applyRule({
+      ruleSuffixOverride: rule.name,
+      info: rule.info,
+      explanation: rule.explanation,
+      level: rule.level === 'error' ? NagMessageLevel.ERROR : NagMessageLevel.WARN,
+      node,
+      rule: compliance,
+    });
+  }
+
+  /**
+   * A violation whose resources carry their logical id and template path, and whose description says why
+   * a resource missing from its template was reported. cdk-nag records only construct paths.
+   */
+  private located(violation: PolicyViolation): PolicyViolation {
+    const missing = violation.violatingResources
+      .map((resource) => this.missingReasons.get(resource.constructPath ?? ''))
+      .filter((reason): reason is string => reason !== undefined);
+    return {
+      ...violation,
+      description: [violation.description, ...missing].join(' '),
+      violatingResources: violation.violatingResources.map((resource): PolicyViolatingResource => {
+        const location = this.locations.get(resource.constructPath ?? '');
+        return location === undefined
+          ? resource
+          : { ...resource, resourceLogicalId: location.logicalId, templatePath: location.templatePath };
+      }),
+    };
+  }
+
+  /**
+   * What the templates of the stacks in scope show about the app, read as the CLI reads a cdk.out; for a
+   * scope inside a stack, that stack's template.
+   */
+  private factsOfTemplates(scope: IConstruct): AppFacts {
+    const stacks = scope.node.findAll().filter((construct): construct is Stack => Stack.isStack(construct));
+    if (stacks.length === 0 && scope.node.scopes.some((construct) => Stack.isStack(construct))) {
+      stacks.push(Stack.of(scope));
+    }
+    return appFactsOf(stacks.map((stack) => this.indexFor(stack)));
+  }
+
+  private clearRun(): void {
+    this.stackIndexes.clear();
+    this.locations.clear();
+    this.missingReasons.clear();
   }
 
   private indexFor(stack: Stack): TemplateIndex {
@@ -83,33 +194,76 @@ export class RegistryGuardChecks extends NagPack {
   }
 }
 
-/** What the whole construct tree shows, gathered in one walk before any rule runs. */
-function factsOfTree(scope: IConstruct): AppFacts {
-  const hasPublicAccessGuard = scope.node
-    .findAll()
-    .some(
-      (construct) =>
-        CfnResource.isCfnResource(construct) &&
-        construct.cfnResourceType === 'AWS::Config::ConfigRule' &&
-        construct.getMetadata(GUARD_MARKER_METADATA_KEY) === GUARD_MARKER_METADATA_VALUE,
-    );
-  return { hasPublicAccessGuard };
+/**
+ * Rules the resource's own template metadata acknowledges (`Metadata.cdk_nag.rules_to_suppress`): what the
+ * CLI honours, so a template brought in with `CfnInclude`, or metadata added by hand, counts here too.
+ * Acknowledgements made with `Validations` are cdk-nag's to apply.
+ */
+function templateAcknowledgedRuleIds(resource: TemplateResource | undefined): ReadonlySet<string> {
+  const suppressions = listOf(fieldsOf(resource?.metadata.cdk_nag).rules_to_suppress);
+  return new Set(
+    suppressions.map((entry) => fieldsOf(entry).id).filter((id): id is string => typeof id === 'string'),
+  );
 }
 
-/** The stack's resources, parameters and mappings as they will appear in its template, overrides included. */
+/**
+ * Rules acknowledged on the resource or an ancestor under this plugin's namespace
+ * (`RegistryGuardChecks::RegistryGuard-S3PublicPolicy`, the id CDK's validation report tells users to use).
+ * CDK honours those at synth; cdk-nag 3 matches only plain ids, so without this `validateScope` would still
+ * report what synth passed.
+ */
+function namespacedAcknowledgedRuleIds(node: IConstruct): string[] {
+  return node.node.scopes.flatMap((scope) =>
+    scope.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.keys(fieldsOf(entry.data)))
+      .filter((id) => id.startsWith(PLUGIN_NAMESPACE_PREFIX))
+      .map((id) => id.slice(PLUGIN_NAMESPACE_PREFIX.length)),
+  );
+}
+
+/**
+ * cdk-nag's `writeSuppressionsToCloudFormation` writer, with this plugin's namespaced acknowledgements written
+ * as plain rule ids: `Metadata.cdk_nag.rules_to_suppress` is read by the CLI and cdk-nag 2 tooling, which
+ * know `RegistryGuard-S3PublicPolicy`, not `RegistryGuardChecks::RegistryGuard-S3PublicPolicy`.
+ */
+class WriteAcknowledgementsToCloudFormation extends WriteNagSuppressionsToCloudFormationAspect {
+  override visit(node: IConstruct): void {
+    super.visit(node);
+    if (!CfnResource.isCfnResource(node)) return;
+    const written = fieldsOf(node.getMetadata('cdk_nag'));
+    const ids = new Set<string>();
+    const rules = listOf(written.rules_to_suppress).flatMap((entry) => {
+      const rule = fieldsOf(entry);
+      const id =
+        typeof rule.id === 'string' && rule.id.startsWith(PLUGIN_NAMESPACE_PREFIX)
+          ? rule.id.slice(PLUGIN_NAMESPACE_PREFIX.length)
+          : rule.id;
+      if (typeof id === 'string' && ids.has(id)) return [];
+      if (typeof id === 'string') ids.add(id);
+      return [{ ...rule, id }];
+    });
+    if (rules.length > 0) node.addMetadata('cdk_nag', { ...written, rules_to_suppress: rules });
+  }
+}
+
+/** Where the stack's template is written: nested stacks' templates go to their parent's assembly. */
+function templatePathOf(stack: Stack): string {
+  const outdir = Stage.of(stack)?.outdir;
+  return outdir === undefined ? stack.templateFile : path.join(outdir, stack.templateFile);
+}
+
+/**
+ * The sections of the stack's template that rules read (resources, parameters, mappings), as
+ * `Stack._toCloudFormation` renders them: each element under the id it really has, overrides included.
+ */
 function renderStackTemplate(stack: Stack): Record<string, Record<string, unknown>> {
   const template: Record<string, Record<string, unknown>> = { Resources: {}, Parameters: {}, Mappings: {} };
   for (const construct of stack.node.findAll()) {
-    if (Stack.of(construct) !== stack) continue;
-    if (CfnResource.isCfnResource(construct) || construct instanceof CfnMapping) {
-      const rendered = stack.resolve(
-        (construct as unknown as RendersCloudFormation)._toCloudFormation(),
-      ) as Record<string, Record<string, unknown> | undefined>;
-      Object.assign(template.Resources, rendered.Resources ?? {});
-      Object.assign(template.Mappings, rendered.Mappings ?? {});
-    } else if (construct instanceof CfnParameter) {
-      template.Parameters[stack.getLogicalId(construct)] = { AllowedValues: construct.allowedValues };
-    }
+    if (!CfnElement.isCfnElement(construct) || Stack.of(construct) !== stack) continue;
+    const rendered = stack.resolve((construct as unknown as RendersCloudFormation)._toCloudFormation()) as
+      Record<string, Record<string, unknown> | undefined> | undefined;
+    for (const section of Object.keys(template)) Object.assign(template[section], rendered?.[section] ?? {});
   }
   return template;
 }
