@@ -162,7 +162,7 @@ describe('decideBucket', () => {
   });
 
   test('an ACL grant whose grantee cannot be read is "could not verify": NON_COMPLIANT, never COMPLIANT', () => {
-    const unreadableGrant = { Permission: 'READ' };
+    const unreadableGrant = { Permission: 'READ' as const };
     const decision = decideBucket({
       state: state({ acl: { Owner: OWNER, Grants: [OWNER_GRANT, unreadableGrant] } }),
       accountBlockPublicAccess: none,
@@ -275,7 +275,7 @@ describe('aclWithoutPublicGrants', () => {
   });
 
   test('a grant it cannot read is kept, never removed blind', () => {
-    const unreadableGrant = { Permission: 'READ' };
+    const unreadableGrant = { Permission: 'READ' as const };
     const rewrite = aclWithoutPublicGrants({
       Owner: OWNER,
       Grants: [OWNER_GRANT, unreadableGrant, PUBLIC_READ_GRANT],
