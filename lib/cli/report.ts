@@ -3,6 +3,7 @@
  */
 import { findingOf, RuleEvaluation } from '../../rules/check-template';
 import { RegistryGuardRule, RuleLevel, ruleId } from '../../rules/rule';
+import { escapeControlCharacters } from './input-error';
 
 /** Which findings make the run fail. */
 export type FailOn = 'error' | 'warning' | 'never';
@@ -70,14 +71,26 @@ export interface TextOptions {
 export function formatText(report: CheckReport, options: TextOptions): string {
   const paint = (code: number, text: string): string =>
     options.colour ? `\u001b[${code}m${text}\u001b[0m` : text;
+  // Grouped once, so the report stays linear in templates plus findings.
+  const findingsByPath = new Map<string, ReportedFinding[]>();
+  for (const finding of report.findings) {
+    const findings = findingsByPath.get(finding.path) ?? [];
+    findings.push(finding);
+    findingsByPath.set(finding.path, findings);
+  }
+  // Paths, logical ids and messages come from the templates: a control character in them must not
+  // break a line or drive the terminal.
+  const printable = escapeControlCharacters;
   const lines: string[] = [];
   for (const template of report.templates) {
-    const findings = report.findings.filter((finding) => finding.path === template.path);
+    const findings = findingsByPath.get(template.path) ?? [];
     if (findings.length === 0) continue;
-    lines.push(paint(1, template.path));
+    lines.push(paint(1, printable(template.path)));
     for (const finding of findings) {
       const level = finding.level === 'error' ? paint(31, 'error  ') : paint(33, 'warning');
-      lines.push(`  ${level} ${finding.ruleId} ${finding.resource}: ${finding.message}`);
+      lines.push(
+        `  ${level} ${finding.ruleId} ${printable(finding.resource)}: ${printable(finding.message)}`,
+      );
     }
     lines.push('');
   }
@@ -92,7 +105,8 @@ export function formatText(report: CheckReport, options: TextOptions): string {
 
 /**
  * The 1-based line of the first mapping key of each name, found in one pass over the text: logical ids
- * are alphanumeric keys, so a resource's first occurrence as a key is where its definition starts.
+ * are alphanumeric keys, so a resource's first occurrence as a key is where its definition starts. The
+ * pattern is anchored and its parts cannot match the same characters, so each line costs linear time.
  */
 function keyLines(text: string): Map<string, number> {
   const lines = new Map<string, number>();
@@ -133,7 +147,7 @@ export function formatSarif(report: CheckReport): string {
       locations: [
         {
           physicalLocation: {
-            artifactLocation: { uri: finding.path.split('\\').join('/') },
+            artifactLocation: { uri: uriReference(finding.path) },
             ...(line === undefined ? {} : { region: { startLine: line } }),
           },
           logicalLocations: [{ name: finding.resource, kind: 'resource' }],
@@ -154,17 +168,38 @@ export function formatSarif(report: CheckReport): string {
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
 
+// With the u flag a lone surrogate is one code point outside every range below, a valid pair one inside.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/gu;
+
+/** A path as a SARIF `uri`: a relative URI reference, each segment percent-encoded (spaces, `#`, `%`). */
+function uriReference(file: string): string {
+  return file
+    .replace(LONE_SURROGATE, '\uFFFD')
+    .split(/[\\/]/)
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+}
+
+/**
+ * What XML 1.0 cannot carry even escaped (C0 controls but tab, newline and carriage return; lone
+ * surrogates; U+FFFE and U+FFFF), and what it must escape. A template string can hold any of them.
+ */
+const XML_SPECIAL_OR_FORBIDDEN = /[&<>"\t\n\r]|[^\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+const XML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  // As references, so an attribute keeps them rather than reading them as spaces.
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
+
+/** Text for an XML attribute or element: escaped, and each character XML forbids replaced by U+FFFD. */
 function xml(text: string): string {
-  return (
-    text
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/"/g, '&quot;')
-      // XML 1.0 cannot carry these control characters even escaped; a template string could hold them.
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
-  );
+  return text.replace(XML_SPECIAL_OR_FORBIDDEN, (character) => XML_ESCAPES[character] ?? '\uFFFD');
 }
 
 /** `--format junit`: one test case per resource and rule; findings fail, acknowledgements are skipped. */
