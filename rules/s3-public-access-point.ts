@@ -1,7 +1,11 @@
 import { judgeAccessPoint, judgeBlockPublicAccess } from '../lib/exposure';
-import { ABSENT, alternativesOf } from '../lib/exposure/policy-values';
+import { ABSENT, alternativesOf, intrinsicName } from '../lib/exposure/policy-values';
 import { RegistryGuardRule } from './rule';
 import { fieldsOf } from './template-model';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
 
 /** Every access point: no public policy, no Block Public Access setting turned off. */
 export const S3PublicAccessPoint: RegistryGuardRule = {
@@ -17,7 +21,7 @@ export const S3PublicAccessPoint: RegistryGuardRule = {
   check(accessPoint, index) {
     // A VPC network origin must hold in every branch: a branch without VpcConfiguration faces the internet.
     const vpcOrigin = alternativesOf(accessPoint.properties.VpcConfiguration, index).every(
-      ({ value }) => value !== ABSENT && value !== undefined,
+      ({ value }) => value !== ABSENT && isPlainObject(value) && intrinsicName(value) === undefined,
     );
     if (vpcOrigin) return [];
     const problems = judgeAccessPoint({
@@ -25,13 +29,23 @@ export const S3PublicAccessPoint: RegistryGuardRule = {
       networkOrigin: 'Internet',
       context: index,
     }).publicStatements.map((statement) => `access point policy ${statement.label}: ${statement.reason}`);
-    // Access points default every setting to on: only an explicit false opens one.
-    const configuration = accessPoint.properties.PublicAccessBlockConfiguration;
-    if (configuration !== undefined) {
-      const explicitlyOff = judgeBlockPublicAccess(configuration).settingsOff.filter(
-        (setting) => fieldsOf(configuration)[setting] !== undefined,
+    // Access points default every setting to on: only a setting written other than true opens one.
+    for (const { value, when } of alternativesOf(
+      accessPoint.properties.PublicAccessBlockConfiguration,
+      index,
+    )) {
+      if (value === ABSENT || value === undefined) continue;
+      const branch = when === '' ? '' : ` ${when}`;
+      if (!isPlainObject(value) || intrinsicName(value) !== undefined) {
+        problems.push(
+          `PublicAccessBlockConfiguration is chosen at deploy time${branch}, so no setting is known to be on`,
+        );
+        continue;
+      }
+      const explicitlyOff = judgeBlockPublicAccess(value).settingsOff.filter(
+        (setting) => fieldsOf(value)[setting] !== undefined,
       );
-      problems.push(...explicitlyOff.map((setting) => `${setting} is turned off`));
+      problems.push(...explicitlyOff.map((setting) => `${setting} is turned off${branch}`));
     }
     return problems;
   },

@@ -64,8 +64,10 @@ export class TemplateIndex implements TemplateContext {
     const parameters = fieldsOf(fields.Parameters);
     const allowedValues = new Map<string, readonly unknown[]>();
     for (const [name, parameter] of Object.entries(parameters)) {
-      const allowed = fieldsOf(parameter).AllowedValues;
-      if (Array.isArray(allowed)) allowedValues.set(name, allowed);
+      const { AllowedValues: allowed, Type: type } = fieldsOf(parameter);
+      // For an SSM parameter type, AllowedValues constrain the parameter's name, not the value it resolves to.
+      const resolvedElsewhere = typeof type === 'string' && type.startsWith('AWS::SSM::Parameter::Value');
+      if (Array.isArray(allowed) && !resolvedElsewhere) allowedValues.set(name, allowed);
     }
     return new TemplateIndex(
       resources,
@@ -77,8 +79,11 @@ export class TemplateIndex implements TemplateContext {
 
   private readonly policiesByBucket = new Map<string, TemplateResource[]>();
   private readonly autoDeletedBuckets = new Set<string>();
-  /** Buckets by their `BucketName` as written (JSON text), so a policy naming the same expression finds them. */
-  private readonly bucketsByName = new Map<string, string>();
+  /**
+   * Buckets by their `BucketName` as written (JSON text), so a policy naming the same expression finds them.
+   * Several buckets may share one (each behind its own Condition): a policy is then attached to all of them.
+   */
+  private readonly bucketsByName = new Map<string, string[]>();
   private readonly resourcesByType = new Map<string, TemplateResource[]>();
 
   constructor(
@@ -92,15 +97,16 @@ export class TemplateIndex implements TemplateContext {
       sameType.push(resource);
       this.resourcesByType.set(resource.type, sameType);
       if (resource.type === 'AWS::S3::Bucket' && resource.properties.BucketName !== undefined) {
-        this.bucketsByName.set(JSON.stringify(resource.properties.BucketName), resource.logicalId);
+        const name = JSON.stringify(resource.properties.BucketName);
+        this.bucketsByName.set(name, [...(this.bucketsByName.get(name) ?? []), resource.logicalId]);
       }
     }
     for (const policy of this.ofType('AWS::S3::BucketPolicy')) {
-      const bucketId = this.bucketLogicalId(policy.properties.Bucket);
-      if (bucketId === undefined) continue;
-      const policies = this.policiesByBucket.get(bucketId) ?? [];
-      policies.push(policy);
-      this.policiesByBucket.set(bucketId, policies);
+      for (const bucketId of this.bucketLogicalIds(policy.properties.Bucket)) {
+        const policies = this.policiesByBucket.get(bucketId) ?? [];
+        policies.push(policy);
+        this.policiesByBucket.set(bucketId, policies);
+      }
     }
     for (const autoDelete of this.ofType('Custom::S3AutoDeleteObjects')) {
       const bucketId = this.bucketLogicalId(autoDelete.properties.BucketName);
@@ -131,12 +137,17 @@ export class TemplateIndex implements TemplateContext {
    * when the reference cannot be tied to a bucket of this template.
    */
   bucketLogicalId(reference: unknown): string | undefined {
+    return this.bucketLogicalIds(reference)[0];
+  }
+
+  /** Every bucket of this template a reference may name (several share a name behind exclusive Conditions). */
+  bucketLogicalIds(reference: unknown): readonly string[] {
     const byName = this.bucketsByName.get(JSON.stringify(reference));
     if (byName !== undefined) return byName;
     const logicalId = referencedLogicalId(reference) ?? wholeSubstitution(reference);
     return logicalId !== undefined && this.resources.get(logicalId)?.type === 'AWS::S3::Bucket'
-      ? logicalId
-      : undefined;
+      ? [logicalId]
+      : [];
   }
 
   /** The `AWS::S3::BucketPolicy` resources attached to a bucket. */
@@ -165,14 +176,16 @@ function wholeSubstitution(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Whether a bucket carries the registry classification tag (the value in any case: fail closed). */
+/**
+ * Whether a bucket carries the registry classification tag. Fails closed: the value in any case, and a
+ * value chosen at deploy time (a parameter, an intrinsic), count as a registry.
+ */
 export function isRegistryBucket(bucket: TemplateResource): boolean {
   return listOf(bucket.properties.Tags).some((tag) => {
     const fields = fieldsOf(tag);
+    if (fields.Key !== REGISTRY_CLASSIFICATION_TAG_KEY) return false;
     return (
-      fields.Key === REGISTRY_CLASSIFICATION_TAG_KEY &&
-      typeof fields.Value === 'string' &&
-      fields.Value.toLowerCase() === REGISTRY_CLASSIFICATION_TAG_VALUE
+      typeof fields.Value !== 'string' || fields.Value.toLowerCase() === REGISTRY_CLASSIFICATION_TAG_VALUE
     );
   });
 }

@@ -189,6 +189,12 @@ function grantsFromXml(text: string): unknown[] | string | undefined {
   if (!trimmed.includes('<AccessControlPolicy') && !trimmed.includes('<AccessControlList')) {
     return 'the ACL is XML but not an AccessControlPolicy, so it cannot be shown to be private';
   }
+  // S3 writes plain elements: anything that would change how a grant reads (CDATA, entities, comments,
+  // attributes on Grant, namespace prefixes) is refused rather than half-read.
+  const unreadConstruct = UNREAD_XML_CONSTRUCTS.find((construct) => trimmed.includes(construct));
+  if (unreadConstruct !== undefined) {
+    return `the ACL XML uses '${unreadConstruct}', which this reader does not interpret, so it cannot be shown to be private`;
+  }
   const grants: unknown[] = [];
   let position = 0;
   for (;;) {
@@ -209,6 +215,8 @@ function grantsFromXml(text: string): unknown[] | string | undefined {
   }
   return grants;
 }
+
+const UNREAD_XML_CONSTRUCTS = ['<![CDATA[', '&', '<!--', '<Grant ', ':Grant', ':URI', ':ID>', ':Permission'];
 
 function elementText(xml: string, element: string): string | undefined {
   const open = xml.indexOf(`<${element}>`);
@@ -238,18 +246,26 @@ function granteeOf(grant: unknown): string | undefined {
     granteeFields.emailAddress,
   ]) {
     if (typeof id === 'string' && id !== '') {
-      // Config writes the groups as ids too ({ id: 'AllUsers' }).
-      const group = groupName(id);
-      return group === 'AllUsers' || group === 'AuthenticatedUsers' ? group : 'account';
+      // Config writes the groups as ids too ({ id: 'AllUsers' }); any other id is an account.
+      return groupName(id) ?? 'account';
     }
   }
   return undefined;
 }
 
-function groupName(name: string): string {
-  if (name.startsWith(GROUP_URI_PREFIX)) return name.slice(GROUP_URI_PREFIX.length);
-  const slash = name.lastIndexOf('/');
-  return name.startsWith('http') && slash !== -1 ? name.slice(slash + 1) : name;
+/** The predefined groups S3 defines, by URI and by the short name AWS Config writes. */
+const PREDEFINED_GROUPS: ReadonlyMap<string, string> = new Map([
+  [`${GROUP_URI_PREFIX}AllUsers`, 'AllUsers'],
+  [`${GROUP_URI_PREFIX}AuthenticatedUsers`, 'AuthenticatedUsers'],
+  ['http://acs.amazonaws.com/groups/s3/LogDelivery', 'LogDelivery'],
+  ['AllUsers', 'AllUsers'],
+  ['AuthenticatedUsers', 'AuthenticatedUsers'],
+  ['LogDelivery', 'LogDelivery'],
+]);
+
+/** A group S3 defines, or undefined for any other text: a grantee that names no known group is unreadable. */
+function groupName(name: string): string | undefined {
+  return PREDEFINED_GROUPS.get(name);
 }
 
 function permissionOf(grant: unknown): string {

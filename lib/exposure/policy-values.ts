@@ -169,6 +169,8 @@ function joinWhen(outer: string, inner: string): string {
  */
 function findInMapCandidates(argument: unknown, context: TemplateContext): unknown[] | undefined {
   if (!Array.isArray(argument) || argument.length < 3) return undefined;
+  // AWS::LanguageExtensions: `{ DefaultValue }` is what a key missing from the map yields.
+  const fallback = fallbackOf(argument[3]);
   let candidates: unknown[] = [context.mappings ?? {}];
   for (const key of argument.slice(0, 3)) {
     const next: unknown[] = [];
@@ -184,7 +186,21 @@ function findInMapCandidates(argument: unknown, context: TemplateContext): unkno
     candidates = next;
     if (candidates.length > MAX_ALTERNATIVES) return undefined;
   }
-  return candidates;
+  // Mappings hold only literals (CloudFormation refuses intrinsics there): anything else is read as unknown,
+  // never rendered again, so a chain of lookups cannot multiply the work.
+  const literals = candidates.map((candidate) =>
+    typeof candidate === 'string' || typeof candidate === 'number' || typeof candidate === 'boolean'
+      ? candidate
+      : { 'Fn::FindInMap': 'a Mappings entry that is not a plain value' },
+  );
+  return fallback === undefined ? literals : [...literals, fallback];
+}
+
+function fallbackOf(options: unknown): unknown {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return undefined;
+  return Object.prototype.hasOwnProperty.call(options, 'DefaultValue')
+    ? (options as Record<string, unknown>).DefaultValue
+    : undefined;
 }
 
 /** Renders a policy value (string, number, boolean or intrinsic) into segments. */
@@ -275,8 +291,16 @@ export function withArticle(noun: string): string {
   return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
+/**
+ * Resource types whose values their authors choose: custom resources, and third-party registry types
+ * (`Acme::Iam::Lookup`), whose handlers return whatever they like.
+ */
 function isCustomResourceType(type: string): boolean {
-  return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
+  return (
+    type.startsWith('Custom::') ||
+    type === 'AWS::CloudFormation::CustomResource' ||
+    (!type.startsWith('AWS::') && !type.startsWith('Alexa::'))
+  );
 }
 
 function renderRef(target: unknown, context: TemplateContext): ValueSegment[] {
@@ -335,8 +359,9 @@ function renderGetAtt(argument: unknown, context: TemplateContext): ValueSegment
   if (unknownResource !== undefined) return unknownToken(label, unknownResource);
   const type = context.resourceTypeOf?.(logicalId);
   if (type === undefined) return [{ kind: 'token', label, fixed: true }];
-  if (type === 'AWS::CloudFormation::Stack') {
-    return unknownToken(label, `nested stack output '${label}' could be '*'`);
+  // Nested stacks, SAM applications, provisioned products: an output is whatever the inner template says.
+  if (attribute.startsWith('Outputs.')) {
+    return unknownToken(label, `stack output '${label}' could be '*'`);
   }
   if (!isAssignedIdentifier(attribute.split('.').pop() ?? '')) {
     return unknownToken(label, `'${label}' is not an identifier AWS assigns, so it could be '*'`);
@@ -407,6 +432,7 @@ function renderSelect(argument: unknown, context: TemplateContext, depth: number
 }
 
 function renderFindInMap(argument: unknown, context: TemplateContext, depth: number): ValueSegment[] {
+  if (typeof argument === 'string') return unknownToken('FindInMap', `Fn::FindInMap reads ${argument}`);
   const candidates = findInMapCandidates(argument, context);
   if (candidates === undefined) return unknownToken('FindInMap', 'Fn::FindInMap is malformed');
   if (candidates.length === 0)

@@ -8,6 +8,7 @@
  * `Fn::If` is judged.
  */
 import { whyCidrUnbounded } from './ip-ranges';
+import { duplicateJsonKey } from './json-keys';
 import {
   ABSENT,
   Alternative,
@@ -195,11 +196,19 @@ function readDocument(
 ): Record<string, unknown> | string | undefined {
   if (policy === ABSENT || policy === undefined || policy === null || policy === '') return undefined;
   let document = policy;
+  if (typeof document === 'string' && !context.live && document.includes('{{resolve:')) {
+    return 'the policy text holds a dynamic reference ({{resolve:...}}) resolved at deploy time, so it cannot be shown to be private';
+  }
   if (typeof document === 'string') {
+    const text = document;
     try {
-      document = JSON.parse(document);
+      document = JSON.parse(text);
     } catch {
       return 'the policy is not valid JSON, so it cannot be shown to be private';
+    }
+    const duplicate = duplicateJsonKey(text);
+    if (duplicate !== undefined) {
+      return `the policy text has the key '${duplicate}' twice in one object, and which copy IAM reads cannot be shown, so it cannot be shown to be private`;
     }
   }
   const builtBy = context.live ? undefined : intrinsicName(document);
