@@ -81,7 +81,7 @@ export function publicStatementsOfPolicy(
 }
 
 /** Public grants of a template's `AccessControl`, in every branch; a value built at deploy time is unreadable. */
-export function publicGrantsOfAccessControl(accessControl: unknown, index: TemplateIndex): PublicAclGrant[] {
+function publicGrantsOfAccessControl(accessControl: unknown, index: TemplateIndex): PublicAclGrant[] {
   const grants: PublicAclGrant[] = [];
   for (const alternative of alternativesOf(accessControl, index)) {
     if (alternative.value === ABSENT || alternative.value === undefined) continue;

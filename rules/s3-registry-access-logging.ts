@@ -1,5 +1,5 @@
-import { judgeBucketExposure } from '../lib/exposure';
-import { publicGrantsOfAccessControl } from './bucket-access';
+import { judgeBlockPublicAccess } from '../lib/exposure';
+import { bucketAccessOf } from './bucket-access';
 import { registryBucketRule } from './registry-rule';
 import { fieldsOf } from './template-model';
 
@@ -20,23 +20,15 @@ export const S3RegistryAccessLogging = registryBucketRule({
     if (logBucketId === undefined) return [];
     const logBucket = index.resources.get(logBucketId);
     if (logBucket === undefined) return [];
-    const exposure = judgeBucketExposure({
-      bucketBlockPublicAccess: logBucket.properties.PublicAccessBlockConfiguration,
-    });
-    const policyStatements = index
-      .bucketPolicies(logBucketId)
-      .flatMap(
-        (policy) =>
-          judgeBucketExposure({ policy: policy.properties.PolicyDocument, context: index }).policy
-            .publicStatements,
-      );
-    const problems = exposure.bucketBlockPublicAccess.settingsOff.map(
-      (setting) => `log bucket ${logBucketId} has ${setting} off`,
-    );
-    if (publicGrantsOfAccessControl(logBucket.properties.AccessControl, index).length > 0) {
-      problems.push(`log bucket ${logBucketId} has a public ACL`);
+    // The same judgement (and cache) the public-access rules use for the log bucket itself.
+    const access = bucketAccessOf(logBucket, index);
+    const problems = judgeBlockPublicAccess(
+      logBucket.properties.PublicAccessBlockConfiguration,
+    ).settingsOff.map((setting) => `log bucket ${logBucketId} has ${setting} off`);
+    if (access.publicGrants.length > 0) problems.push(`log bucket ${logBucketId} has a public ACL`);
+    if (access.publicStatements.length > 0) {
+      problems.push(`log bucket ${logBucketId} has a public bucket policy`);
     }
-    if (policyStatements.length > 0) problems.push(`log bucket ${logBucketId} has a public bucket policy`);
     return problems;
   },
 });
