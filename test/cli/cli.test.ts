@@ -1,47 +1,25 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runCli } from '../../lib/cli/run-cli';
+import { CliResult, runCliCapturing, tempDirectory, writeTempFile } from '../support/cli';
 
 const REPO = path.resolve(__dirname, '../..');
 const GOLDEN = path.join(REPO, 'test/fixtures/golden');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI in-process from the repository root, so paths in reports are stable. */
 function cli(...argv: string[]): CliResult {
-  let stdout = '';
-  let stderr = '';
-  const cwd = process.cwd();
-  process.chdir(REPO);
-  try {
-    const code = runCli(argv, {
-      stdout: (text) => (stdout += text),
-      stderr: (text) => (stderr += text),
-      isTty: false,
-      version: '0.0.0-test',
-    });
-    return { code, stdout, stderr };
-  } finally {
-    process.chdir(cwd);
-  }
+  return runCliCapturing(argv, REPO);
 }
 
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-cli-'));
+  return tempDirectory('cli');
 }
 
 function writeTemp(name: string, text: string): string {
-  const file = path.join(tempDir(), name);
-  fs.writeFileSync(file, text);
-  return file;
+  return writeTempFile('cli', name, text);
 }
 
 /** Compares with a golden file; `UPDATE_GOLDEN=1 npx jest test/cli` rewrites them after a deliberate change. */

@@ -5,29 +5,13 @@
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import { MAX_INPUT_FILE_BYTES } from '../../lib/cli/load-templates';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runCli } from '../../lib/cli/run-cli';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  milliseconds: number;
-}
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../../lib/cli/run-cli';
+import { CliResult, runCliCapturing, tempDirectory } from '../support/cli';
 
 function cli(...argv: string[]): CliResult {
-  let stdout = '';
-  let stderr = '';
-  const started = Date.now();
-  const code = runCli(argv, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    isTty: false,
-    version: '0.0.0-test',
-  });
-  return { code, stdout, stderr, milliseconds: Date.now() - started };
+  return runCliCapturing(argv);
 }
 
 /** Exit 2, one line on stderr that matches, nothing on stdout. */
@@ -43,7 +27,7 @@ function expectRefused(result: CliResult, message: RegExp): void {
 const tempDirs: string[] = [];
 
 function tempDir(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-hostile-'));
+  const directory = tempDirectory('hostile');
   tempDirs.push(directory);
   return directory;
 }

@@ -3,8 +3,6 @@
  * unreadable values, and hostile documents refused with one line, never printed warnings.
  */
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import {
   CLOUDFORMATION_TAGS,
@@ -12,26 +10,17 @@ import {
   MAX_YAML_ALIASES,
   parseCloudFormationYaml,
 } from '../../lib/cli/cloudformation-yaml';
-import { EXIT_FINDINGS, runCli } from '../../lib/cli/run-cli';
+import { EXIT_FINDINGS } from '../../lib/cli/run-cli';
+import { CliResult, runCliCapturing, writeTempFile } from '../support/cli';
 
 const REPO = path.resolve(__dirname, '../..');
 
-function cli(...argv: string[]): { code: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const code = runCli(argv, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    isTty: false,
-    version: '0.0.0-test',
-  });
-  return { code, stdout, stderr };
+function cli(...argv: string[]): CliResult {
+  return runCliCapturing(argv);
 }
 
 function writeTemp(name: string, text: string): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-yaml-')), name);
-  fs.writeFileSync(file, text);
-  return file;
+  return writeTempFile('yaml', name, text);
 }
 
 function parseError(text: string): string {

@@ -2,10 +2,8 @@
  * Fn::ForEach (AWS::LanguageExtensions) expanded as CloudFormation expands it, so the rules see what a loop
  * creates; loops over values known only at deploy time still produce something the rules check.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { EXIT_FINDINGS, EXIT_USAGE, runCli } from '../../lib/cli/run-cli';
+import { EXIT_FINDINGS, EXIT_USAGE } from '../../lib/cli/run-cli';
+import { CliResult, runCliCapturing, writeTempFile } from '../support/cli';
 import {
   expandForEach,
   MAX_FOR_EACH_NESTING,
@@ -15,22 +13,12 @@ import {
   UNKNOWN_ITEM_FUNCTION,
 } from '../../rules/language-extensions';
 
-function cli(...argv: string[]): { code: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const code = runCli(argv, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    isTty: false,
-    version: '0.0.0-test',
-  });
-  return { code, stdout, stderr };
+function cli(...argv: string[]): CliResult {
+  return runCliCapturing(argv);
 }
 
 function writeTemp(name: string, text: string): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-foreach-')), name);
-  fs.writeFileSync(file, text);
-  return file;
+  return writeTempFile('foreach', name, text);
 }
 
 function expansionError(template: unknown): string {
