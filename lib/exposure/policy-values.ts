@@ -159,8 +159,10 @@ function collectAlternatives(
   return false;
 }
 
-function joinWhen(outer: string, inner: string): string {
-  return outer === '' ? inner : `${outer}, ${inner}`;
+/** Joins the choices that lead to an alternative: `when condition 'A' is true, when parameter 'B' is 'x'`. */
+export function joinWhen(outer: string, inner: string): string {
+  if (outer === '') return inner;
+  return inner === '' ? outer : `${outer}, ${inner}`;
 }
 
 /**

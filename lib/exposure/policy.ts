@@ -14,6 +14,7 @@ import {
   Alternative,
   alternativesOf,
   intrinsicName,
+  joinWhen,
   LIVE_POLICY_CONTEXT,
   literalText,
   PolicyVariableReading,
@@ -283,11 +284,6 @@ function statementsOf(
     });
   }
   return candidates;
-}
-
-function joinWhen(outer: string, inner: string): string {
-  if (outer === '') return inner;
-  return inner === '' ? outer : `${outer}, ${inner}`;
 }
 
 function candidateOf(
