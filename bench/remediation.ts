@@ -11,6 +11,7 @@ import * as zlib from 'zlib';
 import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import {
   CreateBucketCommand,
+  ListObjectsV2Command,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
@@ -203,6 +204,26 @@ async function againstMoto(moto: MotoServer): Promise<string[]> {
   const driftedOperations = counter.operations.join(' ');
   rows.push(
     `| API calls: the same bucket once closed | ${await countCalls(configChangeEvent('drifted-registry'))} |`,
+  );
+
+  // One drift, twenty near-simultaneous events (a Config change and CloudTrail events): one incident.
+  await openRegistryBucket(setup, 'stormy-registry');
+  counter.reset();
+  configMock.resetHistory();
+  const stormStart = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: 20 }, () =>
+      createHandler({ ...deps, config, logger: undefined, env })(configChangeEvent('stormy-registry')),
+    ),
+  );
+  const stormMs = Number(process.hrtime.bigint() - stormStart) / 1e6;
+  const stormEvidence = await setup.send(
+    new ListObjectsV2Command({ Bucket: EVIDENCE_BUCKET, Prefix: 'stormy-registry/', Delimiter: '/' }),
+  );
+  const published = counter.operations.filter((operation) => operation === 'SNS:Publish').length;
+  rows.push(
+    `| 20 simultaneous events for one drifted registry bucket | ${published} notice, ${stormEvidence.Contents?.length ?? 0} evidence object, ` +
+      `${counter.total()} calls in all (${(counter.total() / 20).toFixed(1)} per event), ${stormMs.toFixed(0)} ms |`,
   );
 
   await moto.reset();

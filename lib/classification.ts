@@ -8,6 +8,21 @@ export const REGISTRY_CLASSIFICATION_TAG_KEY = 'registry-guard:classification';
 export const REGISTRY_CLASSIFICATION_TAG_VALUE = 'sensitive-registry';
 
 /**
+ * True when a tag classifies its bucket as a registry. Key and value are compared without regard to case or
+ * surrounding spaces: `Sensitive-Registry` is a registry's owner writing it differently, never an ordinary
+ * bucket, and reading more buckets as registries only ever holds more of them to the strict rules.
+ *
+ * @example
+ * isRegistryClassificationTag('registry-guard:classification', ' Sensitive-Registry '); // true
+ */
+export function isRegistryClassificationTag(key: string | undefined, value: string | undefined): boolean {
+  return (
+    key?.trim().toLowerCase() === REGISTRY_CLASSIFICATION_TAG_KEY &&
+    value?.trim().toLowerCase() === REGISTRY_CLASSIFICATION_TAG_VALUE
+  );
+}
+
+/**
  * Metadata key on the Config rule of a `PublicAccessGuard`: how the nag pack and the CLI tell that an app
  * deploys the drift guard, in a construct tree or in synthesized templates alike.
  */

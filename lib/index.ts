@@ -1,4 +1,5 @@
 export * from './classification';
+export * from './guard-facts';
 export * from './exposure';
 export * from './sensitive-registry-bucket';
 export * from './public-access-guard';

@@ -1,52 +1,45 @@
 /**
  * PublicAccessGuard: deploys the drift guard (lib/remediation) into an account. An AWS Config custom rule
  * and an EventBridge rule on CloudTrail both invoke one Lambda that closes buckets that drifted public.
+ *
+ * This file wires the parts; each part is built in lib/guard/ (topics, the function and its role, evidence
+ * protection, triggers, alarms, props validation). Every part is created in this construct's scope with the
+ * construct ids earlier versions used, so logical ids, and with them deployed resources, stay the same.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { CfnElement, CustomResource, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as config from 'aws-cdk-lib/aws-config';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from './classification';
+import { renderAlarms } from './guard/alarms';
+import { renderApiCallRule } from './guard/api-call-rule';
+import { renderConfigRecorder, renderConfigRule } from './guard/config-rule';
+import { protectEvidence, renderEvidenceBucket } from './guard/evidence-protection';
 import {
-  ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE,
-  GUARD_MARKER_METADATA_KEY,
-  GUARD_MARKER_METADATA_VALUE,
-} from './classification';
-import { SensitiveRegistryBucket } from './sensitive-registry-bucket';
+  renderDeadLetterQueue,
+  renderEnvironment,
+  renderHandlerFunction,
+  renderLogGroup,
+} from './guard/handler-function';
+import { acknowledgeRoleFindings, grantHandlerPermissions, renderHandlerRole } from './guard/handler-role';
+import { validateGuardProps } from './guard/props';
+import { renderAlarmTopic, renderNoticeTopic, restrictPublishers } from './guard/topics';
+import { GuardMode } from './guard-facts';
+import { RegistryObjectLock, SensitiveRegistryBucket } from './sensitive-registry-bucket';
 
-/** What the guard does with a bucket it finds public. */
-export type GuardMode = 'remediate' | 'report';
-
-/** The CloudTrail events of the seconds-level fast path (CloudTrail's names, not the SDK's). */
-export const GUARDED_API_CALLS = [
-  'CreateBucket',
-  'PutBucketPolicy',
-  'PutBucketAcl',
-  'PutBucketPublicAccessBlock',
-  'DeleteBucketPublicAccessBlock',
-  'PutBucketOwnershipControls',
-  'PutAccountPublicAccessBlock',
-  'DeleteAccountPublicAccessBlock',
-] as const;
-
-/** The CloudWatch namespace and metric of remediations, counted from the handler's logs. */
-export const REMEDIATION_METRIC = { namespace: 'RegistryGuard', metricName: 'BucketsRemediated' } as const;
+export { REMEDIATION_METRIC } from './guard/alarms';
 
 /** Properties of a {@link PublicAccessGuard}. */
 export interface PublicAccessGuardProps {
   /**
-   * `remediate` closes public buckets; `report` judges, evaluates and notifies but changes nothing.
+   * `remediate` closes public buckets; `report` judges, evaluates and notifies but changes nothing. In
+   * `report` mode the function's role can read buckets but cannot change any bucket, the account's Block
+   * Public Access or the evidence bucket.
    * @default 'remediate'
    */
   readonly mode?: GuardMode;
@@ -58,17 +51,50 @@ export interface PublicAccessGuardProps {
   readonly sweepFrequency?: config.MaximumExecutionFrequency;
 
   /**
-   * On-call topic. A supplied topic encrypted with KMS must let `cloudwatch.amazonaws.com` use its key,
-   * or the alarms cannot publish to it.
-   * @default a new topic encrypted with a new customer-managed key
+   * Where the guard sends on-call notices. A supplied topic is used as it is: its topic policy and key
+   * policy are yours to restrict; the guard's role is granted `sns:Publish` on it (and use of its key, when
+   * the topic carries one).
+   * @default a new topic encrypted with a new customer-managed key, whose topic policy lets only the guard's
+   * role and CloudWatch of this account publish
    */
   readonly notificationTopic?: sns.ITopic;
 
   /**
-   * Where the guard backs up every policy and ACL before it rewrites them, and keeps its remediation history.
-   * @default a new SensitiveRegistryBucket: backups are as protected as the registries
+   * Where the alarms (handler errors, dead letters, remediation storms) go: a path to a human that does not
+   * depend on the notice topic or its key, so a broken or revoked notice path still raises an alarm. A
+   * supplied topic is used as it is: its policies are yours to restrict, and if it is encrypted with KMS its
+   * key must let `cloudwatch.amazonaws.com` use it, or the alarms cannot publish.
+   * @default a new topic encrypted with its own new customer-managed key (not the notice topic's), whose
+   * topic policy lets only CloudWatch of this account publish
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Where the guard backs up every policy and ACL before it rewrites them, and keeps its remediation history
+   * and its own records. A supplied bucket is used as it is, apart from the bucket-policy statements that
+   * protect evidence (see `breakGlassRole`): give it Object Lock, or its evidence can be destroyed by
+   * whoever may change its bucket policy. It must be in the guard's stack (its policy names the guard's
+   * role), and nothing but the guard may write to it.
+   * @default a new SensitiveRegistryBucket with Object Lock (`evidenceObjectLock`)
    */
   readonly evidenceBucket?: SensitiveRegistryBucket;
+
+  /**
+   * Object Lock of the evidence bucket the guard creates: each evidence version is locked this long.
+   * Not allowed with a supplied `evidenceBucket`, whose Object Lock is set where it is created.
+   * @default { mode: 'GOVERNANCE', retention: Duration.days(365) }
+   */
+  readonly evidenceObjectLock?: RegistryObjectLock;
+
+  /**
+   * The only principal that may change the evidence bucket's versioning, lifecycle or Object Lock
+   * configuration, delete object versions, or change or bypass an object's retention or legal hold. These are
+   * denied to everyone else by the evidence bucket's policy, CloudFormation's deployment role included:
+   * changing the evidence bucket's lifecycle or versioning through the stack then needs a deployment under
+   * this role (or a reviewed change of the bucket policy, which CloudTrail records and the guard watches).
+   * @default none: those actions are denied to every principal
+   */
+  readonly breakGlassRole?: iam.IRole;
 
   /**
    * Reserved concurrency of the function: enough for bursts of CloudTrail events, bounded so a storm of
@@ -113,109 +139,109 @@ export interface PublicAccessGuardProps {
    * @default false
    */
   readonly enforceAccountBlockPublicAccess?: boolean;
+
+  /**
+   * The longest an exemption tag may hold, in days from the day the guard first sees it: a whole number from
+   * 1 to 3650.
+   * @default DEFAULT_MAX_EXEMPTION_DAYS (90)
+   */
+  readonly maxExemptionDays?: number;
+
+  /**
+   * Buckets a human releases from registry status through the deployment. Once seen as a registry, a bucket
+   * stays one for the guard even when its classification tag is removed; only a name listed here (a change
+   * that is reviewed and recorded like any deployment) makes it ordinary again. Bucket names, not ARNs.
+   * @default none
+   */
+  readonly releasedRegistryBuckets?: string[];
+
+  /**
+   * Events for one bucket and one observed state within this window are one incident: one page, not twenty.
+   * From one minute to 24 hours, in whole seconds.
+   * @default Duration.minutes(15)
+   */
+  readonly incidentWindow?: Duration;
 }
 
 /**
  * The drift guard, in three lines of CDK. AWS Config recording of `AWS::S3::Bucket` must be on in the
- * account and region (the guard does not create a configuration recorder), and a CloudTrail trail must
- * record management events for the EventBridge fast path.
+ * account and region (the guard does not create a configuration recorder unless asked), and a CloudTrail
+ * trail must record management events for the EventBridge fast path.
  *
  * @example
- * new PublicAccessGuard(stack, 'Guard');                      // remediate, new topic and evidence bucket
- * new PublicAccessGuard(stack, 'Guard', { mode: 'report' });  // watch only
+ * new PublicAccessGuard(stack, 'Guard');                      // remediate, new topics and evidence bucket
+ * new PublicAccessGuard(stack, 'Guard', { mode: 'report' });  // watch only: the role can change nothing
  */
 export class PublicAccessGuard extends Construct {
   /** The guard's Lambda function. */
   readonly handler: lambda.IFunction;
   /** The AWS Config custom rule (built from L1: CDK's CustomRule would attach AWSConfigRulesExecutionRole). */
   readonly configRule: config.CfnConfigRule;
-  /** The EventBridge rule on CloudTrail API calls: the fast path. */
+  /** The EventBridge rule on successful CloudTrail API calls: the fast path. */
   readonly apiCallRule: events.Rule;
-  /** Where on-call notices and alarms go. */
+  /** Where on-call notices go. */
   readonly notificationTopic: sns.ITopic;
-  /** Where backups and the remediation history are kept. */
+  /** Where the alarms go: independent of the notice topic and its key. */
+  readonly alarmTopic: sns.ITopic;
+  /** Where backups, the remediation history and the guard's own records are kept. */
   readonly evidenceBucket: SensitiveRegistryBucket;
   /** Failed asynchronous invocations land here. */
   readonly deadLetterQueue: sqs.Queue;
-  /** Alarms on handler errors, dead letters and remediation storms, all wired to the topic. */
+  /** Alarms on handler errors, dead letters and remediation storms, all wired to the alarm topic. */
   readonly alarms: cloudwatch.Alarm[];
   /** The configuration recorder, when `createConfigRecorder` is on. */
   readonly configRecorder?: config.CfnConfigurationRecorder;
   /** The custom resource that turns on account-level Block Public Access, when `enforceAccountBlockPublicAccess` is on. */
   readonly accountBlockPublicAccess?: CustomResource;
-  /** The key of the topic the guard created; undefined for a supplied topic. */
-  private topicKey?: kms.Key;
 
   constructor(scope: Construct, id: string, props: PublicAccessGuardProps = {}) {
     super(scope, id);
     const mode = props.mode ?? 'remediate';
-    if (mode !== 'remediate' && mode !== 'report') {
-      throw new Error(
-        `PublicAccessGuard ${this.node.path}: mode must be 'remediate' or 'report', not '${String(mode)}'.`,
-      );
-    }
-    if (props.enforceAccountBlockPublicAccess === true && mode !== 'remediate') {
-      throw new Error(
-        `PublicAccessGuard ${this.node.path}: enforceAccountBlockPublicAccess needs mode 'remediate': in report mode the guard changes nothing. Instead, leave enforceAccountBlockPublicAccess off while reporting.`,
-      );
-    }
-    const concurrency = props.reservedConcurrentExecutions ?? 10;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new Error(
-        `PublicAccessGuard ${this.node.path}: reservedConcurrentExecutions must be a positive integer.`,
-      );
-    }
+    validateGuardProps(this, props, mode);
 
-    this.notificationTopic = props.notificationTopic ?? this.renderTopic();
-    this.evidenceBucket = props.evidenceBucket ?? new SensitiveRegistryBucket(this, 'Evidence');
-    this.deadLetterQueue = this.renderDeadLetterQueue();
+    // The order of the calls below is the order of resources and policy statements in the template: keep
+    // it, so that the template of an upgrade differs only where the guard changed.
+    this.evidenceBucket = props.evidenceBucket ?? renderEvidenceBucket(this, props.evidenceObjectLock);
+    const createdNoticeTopic = props.notificationTopic === undefined ? renderNoticeTopic(this) : undefined;
+    this.notificationTopic = props.notificationTopic ?? (createdNoticeTopic?.topic as sns.Topic);
+    const createdAlarmTopic = props.alarmTopic === undefined ? renderAlarmTopic(this) : undefined;
+    this.alarmTopic = props.alarmTopic ?? (createdAlarmTopic?.topic as sns.Topic);
+    this.deadLetterQueue = renderDeadLetterQueue(this);
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const role = this.renderRole(logGroup);
-    const guardFunction = new lambdaNodejs.NodejsFunction(this, 'Handler', {
-      description: 'registry-guard: closes S3 buckets that drifted to public access',
-      entry: handlerEntry(),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      // A scheduled sweep reads every bucket of the account.
-      timeout: Duration.minutes(5),
-      reservedConcurrentExecutions: concurrency,
-      deadLetterQueue: this.deadLetterQueue,
-      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+    const logGroup = renderLogGroup(this);
+    const role = renderHandlerRole(this, logGroup);
+    const guardFunction = renderHandlerFunction(this, {
       role,
       logGroup,
-      environment: {
-        GUARD_MODE: mode,
-        EVIDENCE_BUCKET: this.evidenceBucket.bucket.bucketName,
-        NOTIFY_TOPIC_ARN: this.notificationTopic.topicArn,
-        POWERTOOLS_SERVICE_NAME: 'registry-guard',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: false,
-        target: 'node22',
-        format: lambdaNodejs.OutputFormat.CJS,
-        // Bundle the AWS SDK: the handler is tested against the versions in package-lock.json.
-        bundleAwsSDK: true,
-        externalModules: [],
-      },
+      deadLetterQueue: this.deadLetterQueue,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: props.tracing,
+      environment: renderEnvironment(props, {
+        mode,
+        evidenceBucketName: this.evidenceBucket.bucket.bucketName,
+        notificationTopicArn: this.notificationTopic.topicArn,
+      }),
     });
     this.handler = guardFunction;
-    this.grantHandlerPermissions(role);
-    this.acknowledgeInherentFindings(role, guardFunction);
+    grantHandlerPermissions(role, {
+      mode,
+      evidenceBucket: this.evidenceBucket,
+      notificationTopic: this.notificationTopic,
+      noticeTopicKey: createdNoticeTopic?.key,
+    });
+    if (createdNoticeTopic !== undefined) restrictPublishers(createdNoticeTopic.topic, role);
+    if (createdAlarmTopic !== undefined) restrictPublishers(createdAlarmTopic.topic);
+    protectEvidence(this, this.evidenceBucket, role, props.breakGlassRole);
+    acknowledgeRoleFindings(role, this.evidenceBucket, mode);
 
-    this.configRule = this.renderConfigRule(
+    this.configRule = renderConfigRule(
+      this,
       guardFunction,
       props.configRuleName ?? 'registry-guard-public-access',
       props.sweepFrequency ?? config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS,
     );
     if (props.createConfigRecorder === true) {
-      this.configRecorder = this.renderConfigRecorder();
+      this.configRecorder = renderConfigRecorder(this);
       // A custom rule cannot be created before the account records configuration.
       this.configRule.addResourceDependency(this.configRecorder);
     }
@@ -229,317 +255,13 @@ export class PublicAccessGuard extends Construct {
       this.accountBlockPublicAccess.node.addDependency(this.evidenceBucket);
     }
 
-    this.apiCallRule = new events.Rule(this, 'ApiCallRule', {
-      description: 'registry-guard fast path: S3 API calls that can open a bucket',
-      eventPattern: {
-        source: ['aws.s3'],
-        detailType: ['AWS API Call via CloudTrail'],
-        detail: { eventSource: ['s3.amazonaws.com'], eventName: [...GUARDED_API_CALLS] },
-      },
-      targets: [
-        new targets.LambdaFunction(guardFunction, {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
-        }),
-      ],
-    });
-
-    this.alarms = this.renderAlarms(guardFunction, logGroup, props.remediationAlarmThreshold ?? 5);
-  }
-
-  /**
-   * The Config rule, triggered by configuration changes to buckets and periodically for the sweep. Only
-   * config.amazonaws.com of this account may invoke the function; the function needs no Config read access.
-   */
-  private renderConfigRule(
-    guardFunction: lambda.Function,
-    ruleName: string,
-    frequency: config.MaximumExecutionFrequency,
-  ): config.CfnConfigRule {
-    const permission = new lambda.CfnPermission(this, 'ConfigInvokePermission', {
-      action: 'lambda:InvokeFunction',
-      functionName: guardFunction.functionArn,
-      principal: 'config.amazonaws.com',
-      sourceAccount: Stack.of(this).account,
-    });
-    const rule = new config.CfnConfigRule(this, 'ConfigRule', {
-      configRuleName: ruleName,
-      description:
-        'S3 buckets must not be public; registry buckets must keep all Block Public Access settings on.',
-      scope: { complianceResourceTypes: ['AWS::S3::Bucket'] },
-      source: {
-        owner: 'CUSTOM_LAMBDA',
-        sourceIdentifier: guardFunction.functionArn,
-        sourceDetails: [
-          { eventSource: 'aws.config', messageType: 'ConfigurationItemChangeNotification' },
-          { eventSource: 'aws.config', messageType: 'OversizedConfigurationItemChangeNotification' },
-          {
-            eventSource: 'aws.config',
-            messageType: 'ScheduledNotification',
-            maximumExecutionFrequency: frequency,
-          },
-        ],
-      },
-    });
-    rule.addResourceDependency(permission);
-    rule.addMetadata(GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE);
-    return rule;
-  }
-
-  /**
-   * Opt-in: a recorder for S3 buckets and a delivery channel to an encrypted registry bucket. The recorder's
-   * role uses AWS_ConfigRole, the policy AWS documents for recorders.
-   */
-  private renderConfigRecorder(): config.CfnConfigurationRecorder {
-    const delivery = new SensitiveRegistryBucket(this, 'ConfigDelivery');
-    const role = new iam.Role(this, 'ConfigRecorderRole', {
-      assumedBy: new iam.ServicePrincipal('config.amazonaws.com'),
-      description: 'registry-guard: AWS Config recorder for S3 buckets',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWS_ConfigRole')],
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole]',
-      reason:
-        'AWS_ConfigRole is the policy AWS documents for configuration recorders: it follows new resource types.',
-    });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'DeliverSnapshots',
-        actions: ['s3:PutObject'],
-        resources: [delivery.bucket.arnForObjects(`AWSLogs/${Stack.of(this).account}/Config/*`)],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'CheckDeliveryBucket',
-        actions: ['s3:GetBucketAcl'],
-        resources: [delivery.bucket.bucketArn],
-      }),
-    );
-    delivery.encryptionKey.grant(role, 'kms:GenerateDataKey');
-    const deliveryObjects = Stack.of(this).getLogicalId(delivery.bucket.node.defaultChild as CfnElement);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${deliveryObjects}.Arn>/AWSLogs/<AWS::AccountId>/Config/*]`,
-      reason:
-        'Config writes one snapshot object per delivery under its documented prefix; nothing else is granted.',
-    });
-    const recorder = new config.CfnConfigurationRecorder(this, 'ConfigRecorder', {
-      roleArn: role.roleArn,
-      recordingGroup: {
-        allSupported: false,
-        includeGlobalResourceTypes: false,
-        resourceTypes: ['AWS::S3::Bucket'],
-      },
-    });
-    const channel = new config.CfnDeliveryChannel(this, 'ConfigDeliveryChannel', {
-      s3BucketName: delivery.bucket.bucketName,
-      s3KmsKeyArn: delivery.encryptionKey.keyArn,
-    });
-    channel.addResourceDependency(recorder);
-    return recorder;
-  }
-
-  private renderTopic(): sns.Topic {
-    const key = new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts the registry-guard on-call topic',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // CloudWatch publishes the alarms to this topic, so it needs the topic's key.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
-    this.topicKey = key;
-    return new sns.Topic(this, 'Topic', {
-      displayName: 'registry-guard on-call',
-      masterKey: key,
-      enforceSSL: true,
-    });
-  }
-
-  private renderDeadLetterQueue(): sqs.Queue {
-    const queue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(queue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the guard; a dead-letter queue of its own would only move the problem.',
-    });
-    return queue;
-  }
-
-  private renderRole(logGroup: logs.LogGroup): iam.Role {
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'registry-guard drift guard: reads and closes public S3 buckets',
-    });
-    // An organization's on-call topic lets only roles carrying this tag publish to it.
-    Tags.of(role).add(GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE);
-    // Written inline instead of AWSLambdaBasicExecutionRole: only this function's log group.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    return role;
-  }
-
-  private grantHandlerPermissions(role: iam.Role): void {
-    const partition = Stack.of(this).partition;
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadAndCloseBuckets',
-        actions: [
-          's3:GetBucketPolicy',
-          's3:PutBucketPolicy',
-          's3:DeleteBucketPolicy',
-          's3:GetBucketAcl',
-          's3:PutBucketAcl',
-          's3:GetBucketPublicAccessBlock',
-          's3:PutBucketPublicAccessBlock',
-          's3:GetBucketTagging',
-          's3:GetBucketOwnershipControls',
-        ],
-        // Any bucket of the account can drift: bucket ARNs carry no account, so this is every bucket the
-        // role's account owns or is granted, and no object.
-        resources: [`arn:${partition}:s3:::*`],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'AccountLevelCalls',
-        // ListAllMyBuckets, the account's Block Public Access and PutEvaluations accept no resource ARN.
-        actions: [
-          's3:ListAllMyBuckets',
-          's3:GetAccountPublicAccessBlock',
-          's3:PutAccountPublicAccessBlock',
-          'config:PutEvaluations',
-        ],
-        resources: ['*'],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteEvidence',
-        actions: ['s3:PutObject'],
-        resources: [this.evidenceBucket.bucket.arnForObjects('*')],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadRemediationHistory',
-        actions: ['s3:ListBucket'],
-        resources: [this.evidenceBucket.bucket.bucketArn],
-      }),
-    );
-    this.evidenceBucket.encryptionKey.grant(role, 'kms:GenerateDataKey');
-    if (this.topicKey === undefined) {
-      this.notificationTopic.grantPublish(role);
-    } else {
-      // Exactly what publishing to an encrypted topic needs, instead of grantPublish's kms:GenerateDataKey*.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'NotifyOnCall',
-          actions: ['sns:Publish'],
-          resources: [this.notificationTopic.topicArn],
-        }),
-      );
-      this.topicKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
-    }
-  }
-
-  /** AwsSolutions findings that follow from what the guard must do, each with the reason. */
-  private acknowledgeInherentFindings(role: iam.Role, guardFunction: lambda.Function): void {
-    const acknowledge = (scope: Construct, id: string, reason: string): void =>
-      Validations.of(scope).acknowledge({ id, reason });
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::*]',
-      'Any bucket of the account can drift public, so bucket-level reads and closes apply to every bucket ARN; no object-level action is granted.',
-    );
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'ListAllMyBuckets, Get/PutAccountPublicAccessBlock and config:PutEvaluations accept no resource ARN.',
-    );
-    const stack = Stack.of(this);
-    if (Stack.of(this.evidenceBucket) === stack) {
-      const evidenceId = stack.getLogicalId(this.evidenceBucket.bucket.node.defaultChild as CfnElement);
-      acknowledge(
-        role,
-        `AwsSolutions-IAM5[Resource::<${evidenceId}.Arn>/*]`,
-        'Evidence keys are <bucket>/<timestamp>-<id>.json, one per change: the guard writes new objects only (PutObject, no read or delete).',
-      );
-    }
-    acknowledge(
+    this.apiCallRule = renderApiCallRule(this, guardFunction, this.deadLetterQueue);
+    this.alarms = renderAlarms(this, {
       guardFunction,
-      'AwsSolutions-L1',
-      'The handler is built and tested for Node.js 22 (esbuild target node22); move both together.',
-    );
-  }
-
-  private renderAlarms(
-    guardFunction: lambda.Function,
-    logGroup: logs.LogGroup,
-    threshold: number,
-  ): cloudwatch.Alarm[] {
-    const remediations = new logs.MetricFilter(this, 'RemediationsMetric', {
       logGroup,
-      filterPattern: logs.FilterPattern.booleanValue('$.remediated', true),
-      metricNamespace: REMEDIATION_METRIC.namespace,
-      metricName: REMEDIATION_METRIC.metricName,
-      metricValue: '1',
-      defaultValue: 0,
+      deadLetterQueue: this.deadLetterQueue,
+      alarmTopic: this.alarmTopic,
+      remediationThreshold: props.remediationAlarmThreshold ?? 5,
     });
-    const alarms = [
-      new cloudwatch.Alarm(this, 'HandlerErrors', {
-        alarmDescription:
-          'registry-guard: the drift guard failed. Buckets may stay public until it is fixed.',
-        metric: guardFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'DeadLettersWaiting', {
-        alarmDescription:
-          'registry-guard: events the guard could not handle are waiting in its dead-letter queue.',
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'RemediationStorm', {
-        alarmDescription: `registry-guard: ${threshold} or more buckets remediated within an hour. Something keeps opening buckets.`,
-        metric: remediations.metric({ period: Duration.hours(1), statistic: 'Sum' }),
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    ];
-    const notify = new cloudwatchActions.SnsAction(this.notificationTopic);
-    for (const alarm of alarms) alarm.addAlarmAction(notify);
-    return alarms;
   }
-}
-
-/** The handler's source when run from this repository, its compiled form when installed from npm. */
-function handlerEntry(): string {
-  const typescript = path.join(__dirname, 'remediation', 'index.ts');
-  return fs.existsSync(typescript) ? typescript : path.join(__dirname, 'remediation', 'index.js');
 }

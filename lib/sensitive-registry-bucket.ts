@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from './classification';
 import { judgeBlockPublicAccess, judgeCannedAcl } from './exposure';
+import { GUARD_BUCKET_READ_ACTIONS, GUARD_BUCKET_TIGHTEN_ACTIONS, GUARD_ROLE_PATH } from './guard-facts';
 import { LOCKED_DOWN_BUCKET_ACCESS } from './locked-down-bucket';
 
 /**
@@ -75,6 +76,14 @@ export interface SensitiveRegistryBucketProps {
    * Network perimeter: deny every request that does not arrive through one of these VPC endpoints
    * (`aws:SourceVpce`). AWS service principals are let through, but roles are not: the console, a
    * deployment role outside the VPC and the role S3 Replication uses are all denied. Plan access first.
+   *
+   * One exception, for the drift guard (`PublicAccessGuard`), which runs outside any VPC: roles of this
+   * bucket's account on the IAM path `GUARD_ROLE_PATH` (`/registry-guard/`) may, from anywhere, call the
+   * bucket-level actions the guard reads and tightens with (`GUARD_BUCKET_READ_ACTIONS` and
+   * `GUARD_BUCKET_TIGHTEN_ACTIONS`: the bucket's policy, ACL, Block Public Access, tags and ownership
+   * controls) and nothing else; no object action (`s3:GetObject`, `s3:PutObject`, ...) is exempted. Their IAM
+   * policies must still allow those actions. Anyone who may create roles on that path can use the exception:
+   * restrict `iam:CreateRole` on it (with an SCP, for instance).
    * @default no network perimeter
    */
   readonly allowedVpcEndpointIds?: string[];
@@ -528,20 +537,52 @@ export class SensitiveRegistryBucket extends Construct {
       );
     }
     if (props.allowedVpcEndpointIds !== undefined) {
-      this.bucket.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'DenyRequestsOutsideVpcEndpoints',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['s3:*'],
-          resources,
-          conditions: {
-            StringNotEquals: { 'aws:SourceVpce': props.allowedVpcEndpointIds },
-            ...unlessAwsService,
-          },
-        }),
-      );
+      this.addNetworkPerimeterDenies(props.allowedVpcEndpointIds, resources, unlessAwsService);
     }
+  }
+
+  /**
+   * Two statements instead of one `s3:*`: the drift guard runs outside any VPC, and must still read and
+   * tighten this bucket's access settings. Everything but the guard's bucket-level actions is denied outside
+   * the endpoints to everyone; those actions are denied outside the endpoints to everyone but roles on the
+   * guard's path of this account. Together they deny exactly what the single statement denied, less the
+   * guard's bucket-level actions for the guard's roles.
+   */
+  private addNetworkPerimeterDenies(
+    endpointIds: string[],
+    resources: string[],
+    unlessAwsService: Record<string, Record<string, string>>,
+  ): void {
+    const guardActions = [...GUARD_BUCKET_READ_ACTIONS, ...GUARD_BUCKET_TIGHTEN_ACTIONS];
+    const outsideEndpoints = { StringNotEquals: { 'aws:SourceVpce': endpointIds } };
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyRequestsOutsideVpcEndpoints',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        notActions: guardActions,
+        resources,
+        conditions: { ...outsideEndpoints, ...unlessAwsService },
+      }),
+    );
+    const stack = Stack.of(this.bucket);
+    const guardRoles = `arn:${stack.partition}:iam::${stack.account}:role${GUARD_ROLE_PATH}*`;
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyGuardActionsOutsideVpcEndpointsExceptGuard',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: guardActions,
+        // Every one of these actions is bucket-level: the bucket ARN is the only resource they apply to.
+        resources: [this.bucket.bucketArn],
+        conditions: {
+          ...outsideEndpoints,
+          // Negated: a principal with no ARN (anonymous) is denied too.
+          ArnNotLike: { 'aws:PrincipalArn': guardRoles },
+          ...unlessAwsService,
+        },
+      }),
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import {
   GUARD_MARKER_METADATA_KEY,
   GUARD_MARKER_METADATA_VALUE,
   REGISTRY_CLASSIFICATION_TAG_KEY,
-  REGISTRY_CLASSIFICATION_TAG_VALUE,
+  isRegistryClassificationTag,
 } from '../lib/classification';
 import type { TemplateContext } from '../lib/exposure';
 
@@ -183,9 +183,10 @@ function wholeSubstitution(value: unknown): string | undefined {
 export function isRegistryBucket(bucket: TemplateResource): boolean {
   return listOf(bucket.properties.Tags).some((tag) => {
     const fields = fieldsOf(tag);
-    if (fields.Key !== REGISTRY_CLASSIFICATION_TAG_KEY) return false;
-    return (
-      typeof fields.Value !== 'string' || fields.Value.toLowerCase() === REGISTRY_CLASSIFICATION_TAG_VALUE
-    );
+    if (typeof fields.Key !== 'string') return false;
+    if (typeof fields.Value !== 'string') {
+      return fields.Key.trim().toLowerCase() === REGISTRY_CLASSIFICATION_TAG_KEY;
+    }
+    return isRegistryClassificationTag(fields.Key, fields.Value);
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The stack a StackSet deploys into every member account and Region: the same `PublicAccessGuard` the
- * single-account app deploys, reporting to the organization's on-call topic of its Region.
+ * single-account app deploys, sending notices to the organization's on-call topic of its Region and alarms
+ * to the organization's alarm topic of its Region.
  */
 import { Aws, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,18 +11,20 @@ import { StackSetStack } from 'cdk-stacksets';
 import { Construct } from 'constructs';
 import { PublicAccessGuard, PublicAccessGuardProps } from '../public-access-guard';
 
-/** What a member account's guard may be tuned with; its topic and account-level setting come from the organization. */
+/** What a member account's guard may be tuned with; its topics and account-level setting come from the organization. */
 export type MemberGuardOptions = Omit<
   PublicAccessGuardProps,
-  'notificationTopic' | 'evidenceBucket' | 'enforceAccountBlockPublicAccess'
+  'notificationTopic' | 'alarmTopic' | 'evidenceBucket' | 'enforceAccountBlockPublicAccess'
 >;
 
 /** Properties of a {@link GuardMemberStack}. */
 export interface GuardMemberStackProps {
-  /** The management (or delegated administrator) account that owns the on-call topics. */
+  /** The management (or delegated administrator) account that owns the on-call and alarm topics. */
   readonly hubAccount: string;
   /** The on-call topic's name, the same in every Region. */
   readonly onCallTopicName: string;
+  /** The alarm topic's name, the same in every Region. */
+  readonly alarmTopicName: string;
   /** One asset bucket per target Region, named `${assetBucketPrefix}-${region}`. */
   readonly assetBuckets: s3.IBucket[];
   readonly assetBucketPrefix: string;
@@ -40,10 +43,24 @@ export class GuardMemberStack extends StackSetStack {
 
   constructor(scope: Construct, id: string, props: GuardMemberStackProps) {
     super(scope, id, { assetBuckets: props.assetBuckets, assetBucketPrefix: props.assetBucketPrefix });
-    const topicArn = `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${props.hubAccount}:${props.onCallTopicName}`;
+    const onCallTopic = sns.Topic.fromTopicArn(
+      this,
+      'OrganizationOnCallTopic',
+      hubTopicArn(props.hubAccount, props.onCallTopicName),
+    );
+    // Alarms go to the hub too, where the organization's on-call listens (a topic of the member account's own
+    // would have no subscriber), but to a topic of their own under a key of its own: when the on-call topic
+    // or its key fails, the alarms that say so must still reach a human. Its key admits CloudWatch of the
+    // organization's accounts, so the guard's role needs no grant for it.
+    const alarmTopic = sns.Topic.fromTopicArn(
+      this,
+      'OrganizationAlarmTopic',
+      hubTopicArn(props.hubAccount, props.alarmTopicName),
+    );
     this.guard = new PublicAccessGuard(this, 'PublicAccessGuard', {
       ...props.guard,
-      notificationTopic: sns.Topic.fromTopicArn(this, 'OrganizationOnCallTopic', topicArn),
+      notificationTopic: onCallTopic,
+      alarmTopic,
       enforceAccountBlockPublicAccess: props.enforceAccountBlockPublicAccess,
     });
     this.grantOnCallTopicKey(props.hubAccount);
@@ -70,4 +87,9 @@ export class GuardMemberStack extends StackSetStack {
         "The on-call topic's key lives in the hub account and its id is unknown here: any key of that account, only through SNS; the key policy admits only the organization.",
     });
   }
+}
+
+/** A topic of the hub account in the stack instance's own Region, by name: a stack instance cannot import the hub's outputs. */
+function hubTopicArn(hubAccount: string, topicName: string): string {
+  return `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${hubAccount}:${topicName}`;
 }

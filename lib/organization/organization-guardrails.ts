@@ -19,7 +19,12 @@ import {
 } from 'cdk-stacksets';
 import { Construct } from 'constructs';
 import { GuardMemberStack, MemberGuardOptions } from './member-guard-stack';
-import { DEFAULT_ON_CALL_TOPIC_NAME, OrganizationRegionalHub, validateOrganizationId } from './regional-hub';
+import {
+  DEFAULT_ALARM_TOPIC_NAME,
+  DEFAULT_ON_CALL_TOPIC_NAME,
+  OrganizationRegionalHub,
+  validateOrganizationId,
+} from './regional-hub';
 
 /** The AWS Organizations S3 policy that turns on all four Block Public Access settings in every account it covers. */
 export const S3_BLOCK_ALL_PUBLIC_ACCESS_POLICY = {
@@ -39,7 +44,8 @@ export interface OrganizationGuardrailsProps {
 
   /**
    * Regions guarded in every account. The stack's own Region holds the StackSet, the aggregator and its
-   * Region's hub; every other Region gets a hub stack (asset bucket and on-call topic) in this account.
+   * Region's hub; every other Region gets a hub stack (asset bucket, on-call and alarm topics) in this
+   * account.
    */
   readonly regions: string[];
 
@@ -88,6 +94,13 @@ export interface OrganizationGuardrailsProps {
   readonly onCallTopicName?: string;
 
   /**
+   * The alarm topic's name in every Region: member accounts' CloudWatch alarms publish here, not to the
+   * on-call topic. Must differ from `onCallTopicName`.
+   * @default 'registry-guard-alarms'
+   */
+  readonly alarmTopicName?: string;
+
+  /**
    * Name of the StackSet.
    * @default 'registry-guard'
    */
@@ -100,9 +113,10 @@ export interface OrganizationGuardrailsProps {
  *
  * - a service-managed StackSet that deploys `PublicAccessGuard` to every account of the OUs and Regions,
  *   automatically to accounts that join later, and turns on account-level Block Public Access in each;
- * - per Region, a hub in this account: the bucket that serves the guard's code to member accounts and the
- *   on-call topic every member account's guard and alarms publish to (hubs of other Regions are their own
- *   stacks, deployed first);
+ * - per Region, a hub in this account: the bucket that serves the guard's code to member accounts, the
+ *   on-call topic every member account's guard sends notices to, and the alarm topic, under a key of its
+ *   own, every member account's alarms publish to (hubs of other Regions are their own stacks, deployed
+ *   first);
  * - an AWS Config aggregator over the organization, so on-call sees every account's evaluations in one place;
  * - optionally, the AWS Organizations S3 policy that enforces Block Public Access org-wide.
  *
@@ -138,7 +152,13 @@ export class OrganizationGuardrails extends Construct {
     const regions = validateRegions(this, props.regions);
     const assetBucketPrefix = props.assetBucketPrefix ?? `registry-guard-assets-${account}`;
     const onCallTopicName = props.onCallTopicName ?? DEFAULT_ON_CALL_TOPIC_NAME;
-    const hubProps = { organizationId: props.organizationId, assetBucketPrefix, onCallTopicName };
+    const alarmTopicName = props.alarmTopicName ?? DEFAULT_ALARM_TOPIC_NAME;
+    const hubProps = {
+      organizationId: props.organizationId,
+      assetBucketPrefix,
+      onCallTopicName,
+      alarmTopicName,
+    };
 
     const hubs = new Map<string, OrganizationRegionalHub>();
     for (const hubRegion of regions) {
@@ -148,7 +168,7 @@ export class OrganizationGuardrails extends Construct {
         // A stack is in one Region: hubs of other Regions are sibling stacks, deployed before this one.
         const hubStack = new Stack(App.of(this) ?? stack.node.root, `${stack.stackName}-Hub-${hubRegion}`, {
           env: { account, region: hubRegion },
-          description: `registry-guard: code bucket and on-call topic of ${hubRegion} for the organization`,
+          description: `registry-guard: code bucket, on-call and alarm topics of ${hubRegion} for the organization`,
         });
         hubs.set(hubRegion, new OrganizationRegionalHub(hubStack, 'Hub', hubProps));
         stack.addStackDependency(hubStack, 'the StackSet copies its assets into every Region’s hub bucket');
@@ -164,6 +184,7 @@ export class OrganizationGuardrails extends Construct {
     this.memberStack = new GuardMemberStack(this, 'MemberGuard', {
       hubAccount: account,
       onCallTopicName,
+      alarmTopicName,
       assetBuckets,
       assetBucketPrefix,
       enforceAccountBlockPublicAccess: props.enforceAccountBlockPublicAccess ?? true,

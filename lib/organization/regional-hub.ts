@@ -1,7 +1,8 @@
 /**
  * What the management account keeps in each Region the organization is guarded in: the bucket that
- * serves the guard's code to member accounts (Lambda reads code only from a bucket in its own Region) and
- * the on-call topic member accounts publish to (CloudWatch alarms publish only to a topic in their Region).
+ * serves the guard's code to member accounts (Lambda reads code only from a bucket in its own Region), the
+ * on-call topic member accounts' guards send notices to, and the alarm topic their CloudWatch alarms publish
+ * to (CloudWatch alarms publish only to a topic in their Region).
  */
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,6 +15,11 @@ import { LOCKED_DOWN_BUCKET_ACCESS } from '../locked-down-bucket';
 
 /** The on-call topic's name in every guarded Region, unless chosen otherwise. */
 export const DEFAULT_ON_CALL_TOPIC_NAME = 'registry-guard-on-call';
+
+/** The alarm topic's name in every guarded Region, unless chosen otherwise. */
+export const DEFAULT_ALARM_TOPIC_NAME = 'registry-guard-alarms';
+
+const CLOUDWATCH_SERVICE = 'cloudwatch.amazonaws.com';
 
 /** Properties of an {@link OrganizationRegionalHub}. */
 export interface OrganizationRegionalHubProps {
@@ -28,15 +34,24 @@ export interface OrganizationRegionalHubProps {
    * @default {@link DEFAULT_ON_CALL_TOPIC_NAME}
    */
   readonly onCallTopicName?: string;
+  /**
+   * The alarm topic's name: member stacks address it by name, so it is the same in every Region. Must differ
+   * from `onCallTopicName`.
+   * @default {@link DEFAULT_ALARM_TOPIC_NAME}
+   */
+  readonly alarmTopicName?: string;
 }
 
 /**
- * The asset bucket and the on-call topic of one Region, in the management (or delegated administrator)
- * account. `OrganizationGuardrails` creates one per guarded Region; you rarely need one directly.
+ * The asset bucket, the on-call topic and the alarm topic of one Region, in the management (or delegated
+ * administrator) account. `OrganizationGuardrails` creates one per guarded Region; you rarely need one
+ * directly.
  *
  * Only principals of the organization may read the code; only guard handlers of the organization (roles
  * tagged `registry-guard:component=PublicAccessGuard`) and CloudWatch alarms of the organization's accounts
- * may publish to the topic, and only through SNS may they use its key.
+ * may publish to the on-call topic, and only through SNS may they use its key. The alarm topic has a key of
+ * its own and admits CloudWatch alarms of the organization's accounts only: when the on-call topic or its
+ * key fails (deleted, disabled, a policy gone wrong), the alarms that say the guard is broken still arrive.
  *
  * @example
  * const hub = new OrganizationRegionalHub(stack, 'Hub', {
@@ -44,19 +59,31 @@ export interface OrganizationRegionalHubProps {
  *   assetBucketPrefix: 'registry-guard-assets-111111111111',
  * });
  * hub.onCallTopic.addSubscription(new subscriptions.EmailSubscription('on-call@example.gov'));
+ * hub.alarmTopic.addSubscription(new subscriptions.SmsSubscription('+15555550100'));
  */
 export class OrganizationRegionalHub extends Construct {
   /** Serves the guard's bundled code and the StackSet's assets to member accounts of this Region. */
   readonly assetBucket: s3.Bucket;
-  /** Where every member account's guard and alarms of this Region send on-call notices. */
+  /** Where every member account's guard of this Region sends on-call notices. */
   readonly onCallTopic: sns.Topic;
   /** Encrypts the on-call topic. */
   readonly onCallTopicKey: kms.Key;
+  /** Where every member account's CloudWatch alarms of this Region go: independent of the on-call topic and its key. */
+  readonly alarmTopic: sns.Topic;
+  /** Encrypts the alarm topic; not the on-call topic's key, so revoking one leaves the other working. */
+  readonly alarmTopicKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: OrganizationRegionalHubProps) {
     super(scope, id);
     validateOrganizationId(this, props.organizationId);
     const stack = Stack.of(this);
+    const onCallTopicName = props.onCallTopicName ?? DEFAULT_ON_CALL_TOPIC_NAME;
+    const alarmTopicName = props.alarmTopicName ?? DEFAULT_ALARM_TOPIC_NAME;
+    if (onCallTopicName === alarmTopicName) {
+      throw new Error(
+        `OrganizationRegionalHub ${this.node.path}: alarmTopicName and onCallTopicName are both '${alarmTopicName}'. Give the alarm topic a name of its own: alarms must not depend on the on-call topic.`,
+      );
+    }
     if (Token.isUnresolved(stack.region)) {
       throw new Error(
         `OrganizationRegionalHub ${this.node.path}: the stack needs a concrete region (env: { account, region }): the asset bucket's name ends with it.`,
@@ -67,10 +94,9 @@ export class OrganizationRegionalHub extends Construct {
       `${props.assetBucketPrefix}-${stack.region}`,
     );
     this.onCallTopicKey = this.renderTopicKey(props.organizationId);
-    this.onCallTopic = this.renderTopic(
-      props.organizationId,
-      props.onCallTopicName ?? DEFAULT_ON_CALL_TOPIC_NAME,
-    );
+    this.onCallTopic = this.renderTopic(props.organizationId, onCallTopicName);
+    this.alarmTopicKey = this.renderAlarmTopicKey(props.organizationId);
+    this.alarmTopic = this.renderAlarmTopic(props.organizationId, alarmTopicName);
   }
 
   private renderAssetBucket(organizationId: string, bucketName: string): s3.Bucket {
@@ -123,13 +149,7 @@ export class OrganizationRegionalHub extends Construct {
       }),
     );
     key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OrganizationAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceOrgID': organizationId } },
-      }),
+      organizationAlarmsPublish(organizationId, ['kms:GenerateDataKey*', 'kms:Decrypt'], '*'),
     );
     return key;
   }
@@ -155,17 +175,55 @@ export class OrganizationRegionalHub extends Construct {
         },
       }),
     );
-    topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OrganizationAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceOrgID': organizationId } },
-      }),
-    );
+    topic.addToResourcePolicy(organizationAlarmsPublish(organizationId, ['sns:Publish'], topic.topicArn));
     return topic;
   }
+
+  /** The alarm topic's own key: only CloudWatch alarms of the organization's accounts publish to its topic. */
+  private renderAlarmTopicKey(organizationId: string): kms.Key {
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the registry-guard alarm topic of the organization',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    key.addToResourcePolicy(
+      organizationAlarmsPublish(organizationId, ['kms:GenerateDataKey*', 'kms:Decrypt'], '*'),
+    );
+    return key;
+  }
+
+  /**
+   * The alarm topic admits the organization's CloudWatch alarms, as the on-call topic does, and nothing else:
+   * guard handlers never publish alarms, so a member's role cannot forge or flood them.
+   */
+  private renderAlarmTopic(organizationId: string, topicName: string): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      topicName,
+      displayName: 'registry-guard alarms (organization)',
+      masterKey: this.alarmTopicKey,
+      enforceSSL: true,
+    });
+    topic.addToResourcePolicy(organizationAlarmsPublish(organizationId, ['sns:Publish'], topic.topicArn));
+    return topic;
+  }
+}
+
+/**
+ * CloudWatch may use a topic or its key for alarms of the organization's accounts only: alarms publish
+ * with CloudWatch's rights, and `aws:SourceOrgID` names the organization of the alarm's account.
+ */
+function organizationAlarmsPublish(
+  organizationId: string,
+  actions: string[],
+  resource: string,
+): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'OrganizationAlarmsPublish',
+    principals: [new iam.ServicePrincipal(CLOUDWATCH_SERVICE)],
+    actions,
+    resources: [resource],
+    conditions: { StringEquals: { 'aws:SourceOrgID': organizationId } },
+  });
 }
 
 /** Organization ids are `o-` followed by 10 to 32 lower-case letters or digits. */

@@ -4,7 +4,7 @@
  * that can still be answered, which the handler answers instead.
  */
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../classification';
-import type { CloudFormationRequestIds } from './cloudformation-response';
+import type { CloudFormationRequestIds } from './answer/cloudformation-response';
 
 /**
  * The event is not one the guard understands: it was rejected before any AWS call.
@@ -93,5 +93,29 @@ export class DeliveryError extends Error {
    */
   constructor(readonly failures: readonly string[]) {
     super(`Delivery failed: ${failures.join('; ')}`);
+  }
+}
+
+/**
+ * The guard acted on a bucket and the public can still reach it (Block Public Access denied, say by a
+ * service control policy, and the rewrite failed or had no backup). Raised at the end of the invocation,
+ * after evaluations and notices went out, so Lambda retries it and the dead-letter queue and the errors
+ * alarm see it: nothing ends silently public.
+ *
+ * @example
+ * // In a test: expect(run()).rejects.toBeInstanceOf(StillPublicError)
+ */
+export class StillPublicError extends Error {
+  override readonly name = 'StillPublicError';
+
+  /**
+   * @param buckets the buckets still public
+   * @param failures every other failure of the invocation, one line each
+   */
+  constructor(
+    readonly buckets: readonly string[],
+    readonly failures: readonly string[],
+  ) {
+    super(`STILL PUBLIC after remediation: ${buckets.join(', ')}; ${failures.join('; ')}`);
   }
 }

@@ -3,26 +3,12 @@
  * calls AWS: a malformed event must leave every bucket untouched.
  */
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../classification';
-import { CloudFormationRequestIds } from './cloudformation-response';
+import { ACCOUNT_EVENT_NAMES, AccountEventName, BUCKET_EVENT_NAMES, BucketEventName } from '../guard-facts';
+import { CloudFormationRequestIds } from './answer/cloudformation-response';
 import { InvalidCustomResourceRequestError, InvalidEventError } from './errors';
 
-/** CloudTrail events for one bucket: the seconds-level fast path. */
-export const BUCKET_EVENT_NAMES = [
-  'PutBucketPolicy',
-  'PutBucketAcl',
-  'PutBucketPublicAccessBlock',
-  'DeleteBucketPublicAccessBlock',
-  'PutBucketOwnershipControls',
-  'CreateBucket',
-] as const;
-
-/** CloudTrail events for the account's Block Public Access. */
-export const ACCOUNT_EVENT_NAMES = ['PutAccountPublicAccessBlock', 'DeleteAccountPublicAccessBlock'] as const;
-
-/** A CloudTrail event name the guard acts on for one bucket. */
-export type BucketEventName = (typeof BUCKET_EVENT_NAMES)[number];
-/** A CloudTrail event name the guard acts on for the account. */
-export type AccountEventName = (typeof ACCOUNT_EVENT_NAMES)[number];
+export { ACCOUNT_EVENT_NAMES, BUCKET_EVENT_NAMES } from '../guard-facts';
+export type { AccountEventName, BucketEventName } from '../guard-facts';
 
 /** Configuration item statuses for which the rule reports NOT_APPLICABLE. */
 const STATUSES_OUT_OF_SCOPE: ReadonlySet<string> = new Set([
@@ -68,6 +54,8 @@ interface ApiCallEventFields {
   /** `detail.userIdentity.arn`: who made the call, when CloudTrail names them. */
   readonly callerArn?: string;
   readonly eventTime?: string;
+  /** Set when the call failed (`detail.errorCode`): nothing changed, so the guard does nothing. */
+  readonly errorCode?: string;
 }
 
 /** An API call that may have opened one bucket. */
@@ -114,11 +102,48 @@ export type GuardEvent =
 
 type Fields = Record<string, unknown>;
 
+/** How {@link parseGuardEvent} checks what it cannot check from the event alone. */
+export interface ParseOptions {
+  /**
+   * Whether a custom resource's ResponseURL may be answered. The answer holds ids and a reason: sent to
+   * an arbitrary URL it is a request the guard makes for whoever forged the event.
+   * @default {@link isCloudFormationResponseUrl}
+   */
+  readonly isTrustedResponseUrl?: (url: URL) => boolean;
+}
+
+/** CloudFormation's response buckets are named this, one per Region (`...-useast1`). */
+const RESPONSE_BUCKET_PREFIX = 'cloudformation-custom-resource-response-';
+
+/**
+ * True for a URL CloudFormation could have pre-signed for a custom resource's answer: https, the default
+ * port, no credentials in it, on an Amazon S3 host of an AWS partition (`*.amazonaws.com`,
+ * `*.amazonaws.com.cn`, with an `s3` or `s3-<region>` label), in one of CloudFormation's response buckets
+ * (virtual-hosted or path style). Anything else would make the guard send a request for whoever forged it.
+ *
+ * @example
+ * isCloudFormationResponseUrl(new URL('https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=1')); // true
+ * isCloudFormationResponseUrl(new URL('https://my-bucket.s3.amazonaws.com/x')); // false
+ */
+export function isCloudFormationResponseUrl(url: URL): boolean {
+  if (url.protocol !== 'https:' || url.port !== '' || url.username !== '' || url.password !== '')
+    return false;
+  const host = url.hostname.toLowerCase();
+  const suffix = ['.amazonaws.com', '.amazonaws.com.cn'].find((candidate) => host.endsWith(candidate));
+  if (suffix === undefined) return false;
+  const labels = host.slice(0, -suffix.length).split('.');
+  const s3Label = labels.findIndex((label) => label === 's3' || /^s3-[a-z0-9-]+$/.test(label));
+  if (s3Label < 0) return false;
+  const bucket = s3Label === 0 ? (url.pathname.split('/')[1] ?? '') : labels.slice(0, s3Label).join('.');
+  return bucket.startsWith(RESPONSE_BUCKET_PREFIX) && bucket.length > RESPONSE_BUCKET_PREFIX.length;
+}
+
 /**
  * Validates and normalises a Lambda event.
  *
  * @throws InvalidEventError for anything else: null, a missing or mistyped field, an `invokingEvent` that
- *   is not JSON, an unknown `messageType`, `detail-type` or `eventName`.
+ *   is not JSON, an unknown `messageType`, `detail-type` or `eventName`, a ResponseURL that is not
+ *   CloudFormation's.
  * @throws InvalidCustomResourceRequestError (an InvalidEventError) for a CloudFormation request the guard
  *   does not serve but can still answer: it carries the ResponseURL and ids to answer it with.
  * @example
@@ -129,11 +154,13 @@ type Fields = Record<string, unknown>;
  * });
  * event.kind; // 'config-scheduled'
  */
-export function parseGuardEvent(event: unknown): GuardEvent {
+export function parseGuardEvent(event: unknown, options: ParseOptions = {}): GuardEvent {
   const fields = objectOrReject(event, 'the event');
   if ('invokingEvent' in fields) return parseConfigRuleEvent(fields);
   if ('detail-type' in fields) return parseApiCallEvent(fields);
-  if ('RequestType' in fields || 'ResponseURL' in fields) return parseCustomResourceRequest(fields);
+  if ('RequestType' in fields || 'ResponseURL' in fields) {
+    return parseCustomResourceRequest(fields, options.isTrustedResponseUrl ?? isCloudFormationResponseUrl);
+  }
   throw new InvalidEventError(
     'the event has neither invokingEvent (AWS Config), detail-type (EventBridge) nor RequestType (CloudFormation)',
   );
@@ -172,9 +199,12 @@ const CUSTOM_RESOURCE_PROPERTIES: ReadonlySet<string> = new Set(['ServiceToken',
  * any other; with them, every other problem is answered (by the handler) rather than thrown, because a
  * request left unanswered holds the stack for an hour.
  */
-function parseCustomResourceRequest(fields: Fields): AccountBlockPublicAccessRequestEvent {
+function parseCustomResourceRequest(
+  fields: Fields,
+  isTrustedResponseUrl: (url: URL) => boolean,
+): AccountBlockPublicAccessRequestEvent {
   const ids: CloudFormationRequestIds = {
-    responseUrl: responseUrl(fields.ResponseURL),
+    responseUrl: responseUrl(fields.ResponseURL, isTrustedResponseUrl),
     stackId: nonEmptyString(fields.StackId, 'StackId'),
     requestId: nonEmptyString(fields.RequestId, 'RequestId'),
     logicalResourceId: nonEmptyString(fields.LogicalResourceId, 'LogicalResourceId'),
@@ -334,6 +364,7 @@ function parseApiCallEvent(fields: Fields): BucketApiCallEvent | AccountApiCallE
     region: nonEmptyString(fields.region ?? detail.awsRegion, 'region'),
     callerArn,
     eventTime: optionalString(detail.eventTime, 'detail.eventTime'),
+    errorCode: optionalString(detail.errorCode, 'detail.errorCode'),
   };
   if (isOneOf(eventName, BUCKET_EVENT_NAMES)) {
     const requestParameters = objectOrReject(detail.requestParameters, 'detail.requestParameters');
@@ -350,8 +381,8 @@ function parseApiCallEvent(fields: Fields): BucketApiCallEvent | AccountApiCallE
   );
 }
 
-/** An absolute http(s) URL; http only makes sense for a test server, but refusing it would gain nothing. */
-function responseUrl(value: unknown): string {
+/** An absolute URL the request may be answered at (see {@link isCloudFormationResponseUrl}). */
+function responseUrl(value: unknown, isTrusted: (url: URL) => boolean): string {
   const text = nonEmptyString(value, 'ResponseURL');
   let url: URL;
   try {
@@ -359,8 +390,10 @@ function responseUrl(value: unknown): string {
   } catch {
     throw new InvalidEventError('ResponseURL is not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InvalidEventError(`ResponseURL is a ${url.protocol} URL, not https:`);
+  if (!isTrusted(url)) {
+    throw new InvalidEventError(
+      `ResponseURL ${JSON.stringify(`${url.protocol}//${url.host}`)} is not an https CloudFormation response URL on an Amazon S3 host, so it is not answered`,
+    );
   }
   return text;
 }

@@ -5,36 +5,47 @@
  * Events: AWS Config custom-rule events, EventBridge "AWS API Call via CloudTrail" events for S3, and
  * CloudFormation requests for the `Custom::RegistryGuardAccountBlockPublicAccess` custom resource.
  *
- * Environment: GUARD_MODE (`remediate` | `report`, default `remediate`; anything else means report),
- * EVIDENCE_BUCKET (evidence objects and remediation history; without it policies and ACLs are never
- * rewritten and loops are not detected), NOTIFY_TOPIC_ARN (on-call SNS topic).
+ * Environment (names in `GUARD_ENVIRONMENT` of lib/guard-facts.ts): GUARD_MODE (`remediate` | `report`,
+ * default `remediate`; anything else means report), EVIDENCE_BUCKET (evidence, remediation history, the
+ * registry ledger, incident claims and pending notices; without it policies and ACLs are never rewritten,
+ * loops are not detected and removed registry tags are not noticed), NOTIFY_TOPIC_ARN (on-call SNS topic),
+ * MAX_EXEMPTION_DAYS (default 90), RELEASED_REGISTRY_BUCKETS, INCIDENT_WINDOW_SECONDS (default 900).
  */
 import { defaultDeps } from './clients';
-import { createHandler, GuardHandler, GuardResult } from './handler';
+import { createHandler, GuardHandler } from './handler';
+import { GuardResult } from './report/run-report';
+import { InvocationContext } from './run-context';
 
 export * from './errors';
 export * from './settings';
 export * from './events';
-export * from './bucket-state';
-export * from './bucket-list';
-export * from './account-state';
-export * from './exemption';
-export * from './decision';
-export * from './rewrite';
-export * from './evidence';
-export * from './actions';
-export * from './remediate';
-export * from './outcome';
-export * from './evaluations';
-export * from './notice';
+export * from './run-context';
+export * from './read/bucket-state';
+export * from './read/bucket-list';
+export * from './read/account-state';
+export * from './read/registry-ledger';
+export * from './decide/exemption';
+export * from './decide/decision';
+export * from './decide/rewrite';
+export * from './decide/incident';
+export * from './act/evidence';
+export * from './act/actions';
+export * from './act/incident-claim';
+export * from './act/remediate';
+export * from './act/guard-account';
+export * from './report/outcome';
+export * from './report/evaluations';
+export * from './report/notice';
+export * from './report/pending-notices';
+export * from './report/run-report';
 export * from './guard-bucket';
-export * from './guard-account';
-export * from './cloudformation-response';
-export * from './guard-account-deployment';
+export * from './answer/cloudformation-response';
+export * from './answer/guard-account-deployment';
 export * from './concurrency';
+export { SWEEP_TIME_RESERVE_MS } from './triggers/config-sweep';
 export { CLIENT_RETRY_SETTINGS, defaultDeps } from './clients';
 export { createHandler, DEFAULT_SWEEP_CONCURRENCY } from './handler';
-export type { GuardDependencies, GuardHandler, GuardLogger, GuardResult } from './handler';
+export type { GuardDependencies, GuardHandler } from './handler';
 
 let containerHandler: GuardHandler | undefined;
 
@@ -45,7 +56,7 @@ let containerHandler: GuardHandler | undefined;
  * @example
  * // CDK: new lambda.NodejsFunction(this, 'Guard', { entry: require.resolve('registry-guard/remediation'), handler: 'handler' })
  */
-export const handler = (event: unknown): Promise<GuardResult> => {
+export const handler = (event: unknown, context?: InvocationContext): Promise<GuardResult> => {
   containerHandler ??= createHandler(defaultDeps());
-  return containerHandler(event);
+  return containerHandler(event, context);
 };

@@ -2,48 +2,99 @@
  * The function's configuration, read from its environment on every invocation (it is cheap, and an
  * operator who flips GUARD_MODE in an emergency should not wait for a new container).
  */
+import { DEFAULT_MAX_EXEMPTION_DAYS, GUARD_ENVIRONMENT, GuardMode } from '../guard-facts';
 
-/** `remediate` changes buckets; `report` only judges, evaluates and notifies. */
-export type GuardMode = 'remediate' | 'report';
+export type { GuardMode } from '../guard-facts';
+
+/** Events for one bucket and one observed state within this many seconds are one incident, by default. */
+export const DEFAULT_INCIDENT_WINDOW_SECONDS = 15 * 60;
 
 /** What the environment asks the guard to do. */
 export interface GuardSettings {
   readonly mode: GuardMode;
   /** Set when GUARD_MODE held a value the guard does not know; the guard then runs in report mode. */
   readonly modeWarning?: string;
-  /** Bucket for evidence objects and the remediation history. Without it nothing is rewritten. */
+  /** Bucket for evidence objects, the remediation history and the guard's own records. */
   readonly evidenceBucket?: string;
   /** SNS topic for on-call notices. Without it notices are only logged. */
   readonly notifyTopicArn?: string;
-  /** The function's region (AWS_REGION): the region swept, and named in notices when the event does not say. */
+  /** The function's region (AWS_REGION): the region swept, and the only region whose events it acts on. */
   readonly region?: string;
+  /** The longest an exemption may run from the day it is seen. */
+  readonly maxExemptionDays: number;
+  /** Buckets a human released from registry status through the deployment. */
+  readonly releasedRegistries: ReadonlySet<string>;
+  /** Events for one bucket and one observed state within this many milliseconds are one incident. */
+  readonly incidentWindowMs: number;
+  /** Problems with the settings themselves, each logged as a warning; the guard falls back to a safe default. */
+  readonly warnings: readonly string[];
 }
 
 /** Environment variables the guard reads. */
 export type GuardEnvironment = Readonly<Record<string, string | undefined>>;
 
 /**
- * Reads GUARD_MODE (default `remediate`), EVIDENCE_BUCKET, NOTIFY_TOPIC_ARN and AWS_REGION.
- * An unknown GUARD_MODE means report mode: a typo must never let the guard change buckets its operator
- * meant it only to watch.
+ * Reads GUARD_MODE (default `remediate`), EVIDENCE_BUCKET, NOTIFY_TOPIC_ARN, AWS_REGION, MAX_EXEMPTION_DAYS,
+ * RELEASED_REGISTRY_BUCKETS and INCIDENT_WINDOW_SECONDS. An unknown GUARD_MODE means report mode: a typo must
+ * never let the guard change buckets its operator meant it only to watch. An unreadable number falls back
+ * to its default, never to "unlimited".
  *
  * @example
  * readGuardSettings({ GUARD_MODE: 'Report', AWS_REGION: 'eu-west-1' }).mode; // 'report'
  * readGuardSettings({ GUARD_MODE: 'fix' }).modeWarning; // 'GUARD_MODE "fix" is not remediate or report: ...'
  */
 export function readGuardSettings(env: GuardEnvironment): GuardSettings {
-  const rawMode = (env.GUARD_MODE ?? '').trim();
+  const rawMode = (env[GUARD_ENVIRONMENT.mode] ?? '').trim();
   const normalised = rawMode.toLowerCase();
   const known = normalised === '' || normalised === 'remediate' || normalised === 'report';
+  const warnings: string[] = [];
+  const maxExemptionDays = positiveInteger(
+    env[GUARD_ENVIRONMENT.maxExemptionDays],
+    GUARD_ENVIRONMENT.maxExemptionDays,
+    DEFAULT_MAX_EXEMPTION_DAYS,
+    3650,
+    warnings,
+  );
+  const incidentWindowSeconds = positiveInteger(
+    env[GUARD_ENVIRONMENT.incidentWindowSeconds],
+    GUARD_ENVIRONMENT.incidentWindowSeconds,
+    DEFAULT_INCIDENT_WINDOW_SECONDS,
+    24 * 60 * 60,
+    warnings,
+  );
   return {
     mode: normalised === '' || normalised === 'remediate' ? 'remediate' : 'report',
     modeWarning: known
       ? undefined
       : `GUARD_MODE "${rawMode}" is not remediate or report: running in report mode, nothing is changed`,
-    evidenceBucket: nonEmpty(env.EVIDENCE_BUCKET),
-    notifyTopicArn: nonEmpty(env.NOTIFY_TOPIC_ARN),
+    evidenceBucket: nonEmpty(env[GUARD_ENVIRONMENT.evidenceBucket]),
+    notifyTopicArn: nonEmpty(env[GUARD_ENVIRONMENT.notifyTopicArn]),
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION),
+    maxExemptionDays,
+    releasedRegistries: new Set(
+      (env[GUARD_ENVIRONMENT.releasedRegistries] ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    ),
+    incidentWindowMs: incidentWindowSeconds * 1000,
+    warnings,
   };
+}
+
+function positiveInteger(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  max: number,
+  warnings: string[],
+): number {
+  const text = nonEmpty(value);
+  if (text === undefined) return fallback;
+  const number = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isInteger(number) && number >= 1 && number <= max) return number;
+  warnings.push(`${name} "${text}" is not a whole number from 1 to ${max}: using ${fallback}`);
+  return fallback;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -80,6 +80,36 @@ function statementsOf(resource: CfnResource, field = 'PolicyDocument'): Statemen
   return (resource.Properties?.[field] as { Statement: Statement[] }).Statement;
 }
 
+/** The topic named `topicName`, its topic policy and its key, found through the references between them. */
+function topicParts(
+  template: Template,
+  topicName: string,
+): { topic: CfnResource; policy: CfnResource; key: CfnResource } {
+  const topics = Object.entries(
+    template.findResources('AWS::SNS::Topic', { Properties: { TopicName: topicName } }),
+  );
+  expect(topics).toHaveLength(1);
+  const [topicId, topic] = topics[0] as [string, CfnResource];
+  const policies = Object.values(
+    template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: topicId }] } }),
+  ) as CfnResource[];
+  expect(policies).toHaveLength(1);
+  const keyId = (topic.Properties?.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const key = template.toJSON().Resources[keyId] as CfnResource;
+  expect(key.Type).toBe('AWS::KMS::Key');
+  return { topic, policy: policies[0], key };
+}
+
+/** An SNS topic of the hub account in the stack instance's own Region, as member templates address it. */
+function hubTopicArn(topicName: string): unknown {
+  return {
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':sns:', { Ref: 'AWS::Region' }, `:111111111111:${topicName}`],
+    ],
+  };
+}
+
 /** Every statement of every IAM policy in a template. */
 function iamStatements(template: Template): Statement[] {
   return (Object.values(template.findResources('AWS::IAM::Policy')) as CfnResource[]).flatMap((policy) =>
@@ -158,6 +188,7 @@ describe('OrganizationGuardrails', () => {
       BucketName: 'registry-guard-assets-111111111111-eu-central-1',
     });
     hubTemplate.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'registry-guard-on-call' });
+    hubTemplate.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'registry-guard-alarms' });
     expect([...guardrails.hubs.keys()]).toEqual(['eu-west-1', 'eu-central-1']);
   });
 
@@ -182,8 +213,7 @@ describe('OrganizationGuardrails', () => {
   });
 
   test('the on-call topic admits only guard roles and CloudWatch alarms of the organization', () => {
-    const topicPolicy = onlyResource(template, 'AWS::SNS::TopicPolicy');
-    const statements = statementsOf(topicPolicy);
+    const statements = statementsOf(topicParts(template, 'registry-guard-on-call').policy);
     const allows = statements.filter((statement) => statement.Effect === 'Allow');
     expect(allows).toEqual([
       expect.objectContaining({
@@ -215,7 +245,7 @@ describe('OrganizationGuardrails', () => {
   });
 
   test('the topic key: the organization may use it only through SNS of the Region; alarms by SourceOrgID', () => {
-    const key = onlyResource(template, 'AWS::KMS::Key');
+    const { key } = topicParts(template, 'registry-guard-on-call');
     expect(key.Properties?.EnableKeyRotation).toBe(true);
     const statements = statementsOf(key, 'KeyPolicy');
     expect(statements).toContainEqual(
@@ -238,30 +268,76 @@ describe('OrganizationGuardrails', () => {
     );
   });
 
-  test('members report to the hub topic of their Region: notices, alarms and the key grant', () => {
-    const topicArn = {
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':sns:',
-          { Ref: 'AWS::Region' },
-          ':111111111111:registry-guard-on-call',
-        ],
-      ],
-    };
+  test('the alarm topic admits only CloudWatch alarms of the organization: not even guard roles', () => {
+    const statements = statementsOf(topicParts(template, 'registry-guard-alarms').policy);
+    expect(statements.filter((statement) => statement.Effect === 'Allow')).toEqual([
+      expect.objectContaining({
+        Sid: 'OrganizationAlarmsPublish',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Condition: { StringEquals: { 'aws:SourceOrgID': ORGANIZATION_ID } },
+      }),
+    ]);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
+  test('the alarm topic key: rotating, usable by CloudWatch alarms of the organization only', () => {
+    const { key } = topicParts(template, 'registry-guard-alarms');
+    expect(key.Properties?.EnableKeyRotation).toBe(true);
+    const statements = statementsOf(key, 'KeyPolicy');
+    // The account's own root statement, which every KMS key keeps so it stays manageable, and the alarms.
+    expect(statements).toHaveLength(2);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'OrganizationAlarmsPublish',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: expect.arrayContaining(['kms:GenerateDataKey*', 'kms:Decrypt']),
+        Condition: { StringEquals: { 'aws:SourceOrgID': ORGANIZATION_ID } },
+      }),
+    );
+    expect(JSON.stringify(statements)).not.toContain('aws:PrincipalOrgID');
+  });
+
+  test('in every Region the alarm topic and the on-call topic use different keys', () => {
+    const hubTemplates = [...guardrails.hubs.values()].map((hub) => Template.fromStack(Stack.of(hub)));
+    expect(hubTemplates).toHaveLength(2);
+    for (const hubTemplate of hubTemplates) {
+      const onCall = topicParts(hubTemplate, 'registry-guard-on-call');
+      const alarm = topicParts(hubTemplate, 'registry-guard-alarms');
+      expect(alarm.topic.Properties?.KmsMasterKeyId).not.toEqual(onCall.topic.Properties?.KmsMasterKeyId);
+      expect(alarm.key).not.toBe(onCall.key);
+    }
+    const hub = guardrails.hubs.get('eu-west-1');
+    expect(hub?.alarmTopicKey).not.toBe(hub?.onCallTopicKey);
+  });
+
+  test('the StackSet waits for the alarm topic of its own Region: no alarm points at a topic not yet there', () => {
+    const stackSet = onlyResource(template, 'AWS::CloudFormation::StackSet');
+    const alarmTopicId = Object.keys(
+      template.findResources('AWS::SNS::Topic', { Properties: { TopicName: 'registry-guard-alarms' } }),
+    )[0];
+    expect(stackSet.DependsOn).toContain(alarmTopicId);
+  });
+
+  test('members send notices to the on-call topic of their Region and alarms to its alarm topic', () => {
+    const onCallTopicArn = hubTopicArn('registry-guard-on-call');
+    const alarmTopicArn = hubTopicArn('registry-guard-alarms');
     const handler = onlyResource(member, 'AWS::Lambda::Function');
-    expect(handler.Properties?.Environment).toMatchObject({ Variables: { NOTIFY_TOPIC_ARN: topicArn } });
+    expect(handler.Properties?.Environment).toMatchObject({
+      Variables: { NOTIFY_TOPIC_ARN: onCallTopicArn },
+    });
     const alarms = Object.values(member.findResources('AWS::CloudWatch::Alarm')) as CfnResource[];
     expect(alarms).toHaveLength(3);
-    for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([topicArn]);
+    for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([alarmTopicArn]);
     // No topic of its own in the member account: one place to hear about every drift.
     member.resourceCountIs('AWS::SNS::Topic', 0);
     const statements = iamStatements(member);
-    expect(statements).toContainEqual(
-      expect.objectContaining({ Action: 'sns:Publish', Effect: 'Allow', Resource: topicArn }),
-    );
+    // The guard publishes notices only: alarms publish with CloudWatch's rights, not the role's.
+    expect(statements.filter((statement) => statement.Action === 'sns:Publish')).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Resource: onCallTopicArn }),
+    ]);
     expect(statements).toContainEqual(
       expect.objectContaining({
         Sid: 'EncryptOrganizationNotices',
@@ -304,9 +380,11 @@ describe('OrganizationGuardrails', () => {
     expect(accountLevel).toEqual([
       expect.objectContaining({
         Sid: 'AccountLevelCalls',
-        Action: expect.arrayContaining(['s3:GetAccountPublicAccessBlock', 's3:PutAccountPublicAccessBlock']),
+        Action: expect.arrayContaining(['s3:GetAccountPublicAccessBlock']),
       }),
+      expect.objectContaining({ Sid: 'TightenAccount', Action: 's3:PutAccountPublicAccessBlock' }),
     ]);
+    expect(JSON.stringify(accountLevel)).not.toContain('DeleteAccountPublicAccessBlock');
   });
 
   test('the template inside the StackSet is the same guard the single-account app deploys', () => {
@@ -330,15 +408,24 @@ describe('OrganizationGuardrails', () => {
       );
     const singleGuard = guardResources(singleResources);
     const memberGuard = guardResources(memberResources);
-    // The differences are exactly the topic (the organization's, not one per account) and the deploy-time
-    // account setting (on for the organization).
+    // The differences are exactly the topics (the organization's, for notices and alarms alike, not two per
+    // account) and the deploy-time account setting (on for the organization).
     const withoutHash = (id: string): string => id.replace(/[0-9A-F]{8}$/, '');
     expect(
       [...singleGuard.keys()]
         .filter((id) => !memberGuard.has(id))
         .map(withoutHash)
         .sort(),
-    ).toEqual(['PublicAccessGuardTopic', 'PublicAccessGuardTopicKey', 'PublicAccessGuardTopicPolicy']);
+    ).toEqual(
+      [
+        'PublicAccessGuardAlarmTopic',
+        'PublicAccessGuardAlarmTopicKey',
+        'PublicAccessGuardAlarmTopicPolicy',
+        'PublicAccessGuardTopic',
+        'PublicAccessGuardTopicKey',
+        'PublicAccessGuardTopicPolicy',
+      ].sort(),
+    );
     expect([...memberGuard.keys()].filter((id) => !singleGuard.has(id)).map(withoutHash)).toEqual([
       'PublicAccessGuardAccountBlockPublicAccess',
     ]);
@@ -422,6 +509,19 @@ describe('OrganizationGuardrails', () => {
     });
   });
 
+  test('a chosen alarm topic name names the hub topics and the member alarms alike', () => {
+    const { template: renamed, member: renamedMember } = synthesizeOrganization({
+      alarmTopicName: 'registry-guard-pager',
+    });
+    expect(topicParts(renamed, 'registry-guard-pager').topic.Properties?.DisplayName).toBe(
+      'registry-guard alarms (organization)',
+    );
+    const alarms = Object.values(renamedMember.findResources('AWS::CloudWatch::Alarm')) as CfnResource[];
+    for (const alarm of alarms) {
+      expect(alarm.Properties?.AlarmActions).toEqual([hubTopicArn('registry-guard-pager')]);
+    }
+  });
+
   test('opt-out of account-level Block Public Access: no custom resource in the member template', () => {
     const { member: withoutEnforcement } = synthesizeOrganization({ enforceAccountBlockPublicAccess: false });
     expect(withoutEnforcement.findResources(ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE)).toEqual({});
@@ -475,6 +575,15 @@ describe('OrganizationGuardrails refuses what cannot work', () => {
   test('no Region, or a Region name that is not one', () => {
     expect(build({ regions: [] })).toThrow(/regions is empty/);
     expect(build({ regions: ['Ireland'] })).toThrow(/'Ireland' is not a Region name/);
+  });
+
+  test('an alarm topic named like the on-call topic: alarms would depend on the topic they report on', () => {
+    expect(build({ alarmTopicName: 'registry-guard-on-call' })).toThrow(
+      /Hub: alarmTopicName and onCallTopicName are both 'registry-guard-on-call'/,
+    );
+    expect(build({ onCallTopicName: 'pager', alarmTopicName: 'pager' })).toThrow(
+      /alarmTopicName and onCallTopicName are both 'pager'/,
+    );
   });
 
   test('report mode with account-level enforcement', () => {

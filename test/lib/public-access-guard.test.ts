@@ -6,7 +6,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as config from 'aws-cdk-lib/aws-config';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../../lib/classification';
-import { GUARDED_API_CALLS, PublicAccessGuard, PublicAccessGuardProps } from '../../lib/public-access-guard';
+import {
+  DEFAULT_MAX_EXEMPTION_DAYS,
+  GUARD_BUCKET_READ_ACTIONS,
+  GUARD_BUCKET_TIGHTEN_ACTIONS,
+  GUARD_ENVIRONMENT,
+  GUARDED_API_CALLS,
+} from '../../lib/guard-facts';
+import { PublicAccessGuard, PublicAccessGuardProps } from '../../lib/public-access-guard';
 import { parseGuardEvent } from '../../lib/remediation/events';
 import { SensitiveRegistryBucket } from '../../lib/sensitive-registry-bucket';
 import { RegistryGuardChecks } from '../../rules';
@@ -56,15 +63,32 @@ describe('PublicAccessGuard', () => {
     expect(guardFunction.Properties.TracingConfig).toBeUndefined();
   });
 
-  test('the Lambda is told its mode, evidence bucket and topic', () => {
+  test('the Lambda is told its mode, evidence bucket, topic, exemption limit, released registries and incident window', () => {
     expect(guardFunction.Properties.Environment).toEqual({
       Variables: {
-        GUARD_MODE: 'remediate',
-        EVIDENCE_BUCKET: { Ref: expect.stringMatching(/^GuardEvidenceBucket/) },
-        NOTIFY_TOPIC_ARN: { Ref: expect.stringMatching(/^GuardTopic/) },
+        [GUARD_ENVIRONMENT.mode]: 'remediate',
+        [GUARD_ENVIRONMENT.evidenceBucket]: { Ref: expect.stringMatching(/^GuardEvidenceBucket/) },
+        [GUARD_ENVIRONMENT.notifyTopicArn]: { Ref: expect.stringMatching(/^GuardTopic[0-9A-F]{8}$/) },
+        [GUARD_ENVIRONMENT.maxExemptionDays]: String(DEFAULT_MAX_EXEMPTION_DAYS),
+        [GUARD_ENVIRONMENT.releasedRegistries]: '',
+        [GUARD_ENVIRONMENT.incidentWindowSeconds]: '900',
         POWERTOOLS_SERVICE_NAME: 'registry-guard',
       },
     });
+    // The names the handler reads, spelt out once more so a rename in guard-facts is a visible change.
+    expect(
+      Object.keys((guardFunction.Properties.Environment as { Variables: object }).Variables).sort(),
+    ).toEqual(
+      [
+        'EVIDENCE_BUCKET',
+        'GUARD_MODE',
+        'INCIDENT_WINDOW_SECONDS',
+        'MAX_EXEMPTION_DAYS',
+        'NOTIFY_TOPIC_ARN',
+        'POWERTOOLS_SERVICE_NAME',
+        'RELEASED_REGISTRY_BUCKETS',
+      ].sort(),
+    );
   });
 
   test('an AWS Config custom rule on S3 buckets: change-triggered and periodic, marked as the guard', () => {
@@ -99,13 +123,21 @@ describe('PublicAccessGuard', () => {
     });
   });
 
-  test('an EventBridge rule on every guarded CloudTrail API call, targeting the function with a DLQ', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.s3'],
-        'detail-type': ['AWS API Call via CloudTrail'],
-        detail: { eventSource: ['s3.amazonaws.com'], eventName: [...GUARDED_API_CALLS] },
+  test('an EventBridge rule on every successful guarded CloudTrail API call, targeting the function with a DLQ', () => {
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')) as {
+      Properties: { EventPattern: unknown };
+    }[];
+    // Exactly this pattern: the guarded calls (tagging included), and only calls without an errorCode.
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['s3.amazonaws.com'],
+        eventName: [...GUARDED_API_CALLS],
+        errorCode: [{ exists: false }],
       },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [
         Match.objectLike({
           Arn: { 'Fn::GetAtt': [functionId, 'Arn'] },
@@ -119,6 +151,8 @@ describe('PublicAccessGuard', () => {
         'PutBucketPolicy',
         'DeleteBucketPublicAccessBlock',
         'PutAccountPublicAccessBlock',
+        'PutBucketTagging',
+        'DeleteBucketTagging',
       ]),
     );
   });
@@ -159,7 +193,7 @@ describe('PublicAccessGuard', () => {
     });
   });
 
-  test('three alarms (handler errors, dead letters, remediation storm), each notifying the topic', () => {
+  test('three alarms (handler errors, dead letters, remediation storm), each notifying the alarm topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { MetricName: string; Threshold: number; AlarmActions: unknown[] };
     }[];
@@ -167,7 +201,9 @@ describe('PublicAccessGuard', () => {
       ['ApproximateNumberOfMessagesVisible', 'BucketsRemediated', 'Errors'].sort(),
     );
     for (const alarm of alarms) {
-      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^GuardTopic/) }]);
+      expect(alarm.Properties.AlarmActions).toEqual([
+        { Ref: expect.stringMatching(/^GuardAlarmTopic[0-9A-F]{8}$/) },
+      ]);
     }
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.remediated IS TRUE }',
@@ -203,18 +239,21 @@ describe('PublicAccessGuard', () => {
     expect(actions.sort()).toEqual(
       [
         'config:PutEvaluations',
-        'kms:Decrypt',
-        'kms:GenerateDataKey',
-        'kms:GenerateDataKey',
+        'kms:Decrypt', // the evidence key
+        'kms:Decrypt', // the notice topic's key
+        'kms:GenerateDataKey', // the evidence key
+        'kms:GenerateDataKey', // the notice topic's key
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:DeleteBucketPolicy',
+        's3:DeleteObject',
         's3:GetAccountPublicAccessBlock',
         's3:GetBucketAcl',
         's3:GetBucketOwnershipControls',
         's3:GetBucketPolicy',
         's3:GetBucketPublicAccessBlock',
         's3:GetBucketTagging',
+        's3:GetObject',
         's3:ListAllMyBuckets',
         's3:ListBucket',
         's3:PutAccountPublicAccessBlock',
@@ -236,10 +275,16 @@ describe('PublicAccessGuard', () => {
         's3:PutAccountPublicAccessBlock',
       ].sort(),
     );
-    // Bucket-level actions: every bucket ARN, never an object ARN.
-    expect(statements.find((statement) => statement.Sid === 'ReadAndCloseBuckets')?.Resource).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::*']],
-    });
+    // Bucket-level actions: every bucket ARN, never an object ARN; the lists are guard-facts' own.
+    for (const [sid, bucketActions] of [
+      ['ReadBuckets', GUARD_BUCKET_READ_ACTIONS],
+      ['TightenBuckets', GUARD_BUCKET_TIGHTEN_ACTIONS],
+    ] as const) {
+      expect(statements.find((statement) => statement.Sid === sid)).toMatchObject({
+        Action: [...bucketActions],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::*']] },
+      });
+    }
   });
 
   test('passes RegistryGuardChecks and AwsSolutionsChecks with zero unacknowledged findings', () => {
@@ -380,10 +425,9 @@ describe('PublicAccessGuard enforceAccountBlockPublicAccess', () => {
     );
     // No second function and no second role: the handler's own permissions already include the account call.
     template.resourceCountIs('AWS::Lambda::Function', 1);
-    expect(handlerStatements(template)).toContainEqual(
-      expect.objectContaining({
-        Action: expect.arrayContaining(['s3:GetAccountPublicAccessBlock', 's3:PutAccountPublicAccessBlock']),
-      }),
+    const actions = handlerStatements(template).flatMap((statement) => [statement.Action].flat());
+    expect(actions).toEqual(
+      expect.arrayContaining(['s3:GetAccountPublicAccessBlock', 's3:PutAccountPublicAccessBlock']),
     );
   });
 

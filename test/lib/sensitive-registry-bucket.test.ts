@@ -11,6 +11,11 @@ import {
   SensitiveRegistryBucketProps,
   SensitiveRegistryBucketPropError,
 } from '../../lib/sensitive-registry-bucket';
+import {
+  GUARD_BUCKET_READ_ACTIONS,
+  GUARD_BUCKET_TIGHTEN_ACTIONS,
+  GUARD_ROLE_PATH,
+} from '../../lib/guard-facts';
 import { cfnLint } from '../support/cfn-lint';
 import { violationsOf } from '../support/nag';
 
@@ -82,6 +87,19 @@ function rolePolicyStatements(template: Template, roleLogicalId: string): Statem
 
 function actionsOf(statements: Statement[]): string[] {
   return statements.flatMap((statement) => [statement.Action].flat()).sort();
+}
+
+/** A template value built by `Fn::Join` from text and `AWS::Partition`, as it reads in the `aws` partition. */
+function inPartitionAws(value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      if ((part as { Ref?: string }).Ref === 'AWS::Partition') return 'aws';
+      throw new Error(`inPartitionAws: cannot read ${JSON.stringify(part)}`);
+    })
+    .join(separator);
 }
 
 const getAtt = (id: string): unknown => ({ 'Fn::GetAtt': [id, 'Arn'] });
@@ -279,6 +297,7 @@ describe('SensitiveRegistryBucket, by default', () => {
     const sids = statements.map((statement) => statement.Sid);
     expect(sids).not.toContain('DenyPrincipalsOutsideOrganization');
     expect(sids).not.toContain('DenyRequestsOutsideVpcEndpoints');
+    expect(sids).not.toContain('DenyGuardActionsOutsideVpcEndpointsExceptGuard');
   });
 
   test('has no replication configuration or role unless asked', () => {
@@ -358,20 +377,142 @@ describe('SensitiveRegistryBucket options', () => {
     });
   });
 
-  test('allowedVpcEndpointIds denies requests from outside those endpoints, except AWS service principals', () => {
+  describe('allowedVpcEndpointIds', () => {
     const endpoints = ['vpce-0a1b2c3d4e5f60718', 'vpce-1a2b3c4d'];
+    const guardActions = [...GUARD_BUCKET_READ_ACTIONS, ...GUARD_BUCKET_TIGHTEN_ACTIONS];
     const { roll, template } = registry({ allowedVpcEndpointIds: endpoints });
     const bucketId = logicalId(roll.bucket);
-    expect(bucketPolicyStatements(template, bucketId)).toContainEqual({
-      Sid: 'DenyRequestsOutsideVpcEndpoints',
-      Effect: 'Deny',
-      Principal: { AWS: '*' },
-      Action: 's3:*',
-      Resource: [getAtt(bucketId), objectsOf(bucketId)],
-      Condition: {
-        StringNotEquals: { 'aws:SourceVpce': endpoints },
-        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
-      },
+    const statements = bucketPolicyStatements(template, bucketId);
+    const outsideEndpoints = {
+      StringNotEquals: { 'aws:SourceVpce': endpoints },
+      BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+    };
+
+    test('denies everything but the guard actions from outside those endpoints, except AWS service principals', () => {
+      expect(statements).toContainEqual({
+        Sid: 'DenyRequestsOutsideVpcEndpoints',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        NotAction: guardActions,
+        Resource: [getAtt(bucketId), objectsOf(bucketId)],
+        Condition: outsideEndpoints,
+      });
+    });
+
+    test("denies the guard actions from outside those endpoints too, unless the caller is a role on the guard's path", () => {
+      expect(statements).toContainEqual({
+        Sid: 'DenyGuardActionsOutsideVpcEndpointsExceptGuard',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: guardActions,
+        Resource: getAtt(bucketId),
+        Condition: {
+          ...outsideEndpoints,
+          ArnNotLike: {
+            'aws:PrincipalArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':iam::',
+                  { Ref: 'AWS::AccountId' },
+                  ':role/registry-guard/*',
+                ],
+              ],
+            },
+          },
+        },
+      });
+      expect(
+        statements.filter((statement) => JSON.stringify(statement).includes('aws:SourceVpce')),
+      ).toHaveLength(2);
+    });
+
+    test('the exemption is only bucket-level: no object action (s3:GetObject, s3:PutObject, ...) is in it', () => {
+      expect(guardActions).not.toContain('s3:GetObject');
+      for (const action of guardActions) {
+        expect(action).toMatch(/^s3:(Get|Put|Delete)Bucket[A-Za-z]+$/);
+      }
+    });
+
+    test('the guard path names the account of the bucket and the partition of its stack', () => {
+      const app = new App();
+      const stack = new Stack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+      const pinned = new SensitiveRegistryBucket(stack, 'Roll', { allowedVpcEndpointIds: endpoints });
+      const exempt = bucketPolicyStatements(Template.fromStack(stack), logicalId(pinned.bucket)).find(
+        (statement) => statement.Sid === 'DenyGuardActionsOutsideVpcEndpointsExceptGuard',
+      );
+      expect(exempt?.Condition).toMatchObject({
+        ArnNotLike: {
+          'aws:PrincipalArn': {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, `:iam::111111111111:role${GUARD_ROLE_PATH}*`],
+            ],
+          },
+        },
+      });
+    });
+
+    /**
+     * The two statements evaluated as IAM evaluates Deny conditions for a request from outside the endpoints:
+     * every condition must hold; a negated operator holds when the request's value does not match.
+     */
+    test('outside the endpoints: the guard role gets exactly the guard actions; nobody else gets anything', () => {
+      const guardRole = 'arn:aws:iam::111111111111:role/registry-guard/GuardHandlerRole1A2B3C4D';
+      const otherRole = 'arn:aws:iam::111111111111:role/Admin';
+      const app = new App();
+      const stack = new Stack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+      const pinned = new SensitiveRegistryBucket(stack, 'Roll', { allowedVpcEndpointIds: endpoints });
+      const policy = bucketPolicyStatements(
+        Template.fromStack(stack),
+        logicalId(pinned.bucket),
+      ) as (Statement & {
+        NotAction?: string[];
+        Condition?: Record<string, Record<string, unknown>>;
+      })[];
+      const denied = (principalArn: string, action: string): boolean =>
+        policy.some((statement) => {
+          if (
+            statement.Effect !== 'Deny' ||
+            !JSON.stringify(statement.Condition ?? {}).includes('SourceVpce')
+          ) {
+            return false;
+          }
+          const matchesAction =
+            statement.NotAction !== undefined
+              ? !statement.NotAction.includes(action)
+              : [statement.Action].flat().some((candidate) => candidate === action || candidate === 's3:*');
+          const pattern = inPartitionAws(statement.Condition?.ArnNotLike?.['aws:PrincipalArn']);
+          const exempt = pattern !== undefined && principalArn.startsWith(pattern.replace(/\*$/, ''));
+          return matchesAction && !exempt;
+        });
+      for (const action of guardActions) {
+        expect({ action, denied: denied(guardRole, action) }).toEqual({ action, denied: false });
+        expect({ action, denied: denied(otherRole, action) }).toEqual({ action, denied: true });
+      }
+      for (const action of [
+        's3:GetObject',
+        's3:PutObject',
+        's3:DeleteObject',
+        's3:ListBucket',
+        's3:PutBucketVersioning',
+      ]) {
+        expect({ action, denied: denied(guardRole, action) }).toEqual({ action, denied: true });
+        expect({ action, denied: denied(otherRole, action) }).toEqual({ action, denied: true });
+      }
+    });
+
+    test('its TSDoc says the guard path is let through for bucket-level guard actions only, no object action', () => {
+      const source = fs.readFileSync(path.join(__dirname, '../../lib/sensitive-registry-bucket.ts'), 'utf8');
+      const match = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*readonly allowedVpcEndpointIds/.exec(source);
+      const doc = (match?.[1] ?? '').replace(/\s*\*\s*/g, ' ');
+      expect(doc).toContain('GUARD_ROLE_PATH');
+      expect(doc).toContain(GUARD_ROLE_PATH);
+      expect(doc).toContain('GUARD_BUCKET_READ_ACTIONS');
+      expect(doc).toContain('GUARD_BUCKET_TIGHTEN_ACTIONS');
+      expect(doc).toMatch(/no object action \(`s3:GetObject`/);
     });
   });
 

@@ -2,11 +2,13 @@
  * The deploy-time custom resource: CloudFormation asks the guard to turn on the account's Block Public
  * Access and waits for an answer at a pre-signed URL. A real HTTP server on loopback receives that answer.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../../lib/classification';
 import {
   cloudFormationResponseBody,
@@ -24,6 +26,7 @@ import {
   cloudFormationRequest,
   EVIDENCE_BUCKET,
   FakeAccount,
+  isLoopbackOrCloudFormation,
   refusedUrl,
   ResponseServer,
   s3Error,
@@ -44,6 +47,25 @@ afterEach(async () => {
   await server.close();
 });
 
+/** Parse options for a request answered at the loopback server, as the test handler trusts it. */
+const LOOPBACK = { isTrustedResponseUrl: isLoopbackOrCloudFormation };
+/** A ResponseURL of the shape CloudFormation pre-signs: https, in its response bucket on Amazon S3. */
+const CLOUDFORMATION_RESPONSE_URL =
+  'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/response?X-Amz-Signature=1';
+
+/**
+ * Neither the account setting nor any bucket was read or changed, nobody was told: the only calls are STS's
+ * "which account am I" (to refuse requests for another account) and the guard's own bookkeeping (listing
+ * the notices earlier invocations left pending).
+ */
+function expectNothingReadOrChanged(account: FakeAccount): void {
+  expect(account.operationsBesideGuardRecords()).toEqual([]);
+  expect(account.operations().filter((name) => /(^|:)(Put|Delete)/.test(name))).toEqual([]);
+  expect(account.configMock.calls()).toHaveLength(0);
+  expect(account.snsMock.calls()).toHaveLength(0);
+  expect(account.stsMock.commandCalls(GetCallerIdentityCommand)).toHaveLength(account.stsMock.calls().length);
+}
+
 /** The one answer the server received: a second one would mean CloudFormation was answered twice. */
 function theAnswer(): Record<string, unknown> {
   expect(server.bodies()).toHaveLength(1);
@@ -52,11 +74,11 @@ function theAnswer(): Record<string, unknown> {
 
 describe('parsing a CloudFormation request', () => {
   test('the fixture → a Create for the account and region in its StackId', () => {
-    const fixture = cloudFormationRequest('Create', 'https://example.com/response?X-Amz-Signature=1');
+    const fixture = cloudFormationRequest('Create', CLOUDFORMATION_RESPONSE_URL);
     expect(parseGuardEvent(fixture)).toEqual({
       kind: 'account-block-public-access-request',
       requestType: 'Create',
-      responseUrl: 'https://example.com/response?X-Amz-Signature=1',
+      responseUrl: CLOUDFORMATION_RESPONSE_URL,
       stackId: STACK_ID,
       requestId: REQUEST_ID,
       logicalResourceId: CUSTOM_RESOURCE_LOGICAL_ID,
@@ -87,7 +109,7 @@ describe('parsing a CloudFormation request', () => {
   test('another partition and region: read from the StackId', () => {
     const stackId = 'arn:aws-us-gov:cloudformation:us-gov-west-1:210987654321:stack/guard/1a2b';
     expect(
-      parseGuardEvent(cloudFormationRequest('Create', server.responseUrl(), { StackId: stackId })),
+      parseGuardEvent(cloudFormationRequest('Create', server.responseUrl(), { StackId: stackId }), LOOPBACK),
     ).toMatchObject({
       accountId: '210987654321',
       region: 'us-gov-west-1',
@@ -95,7 +117,7 @@ describe('parsing a CloudFormation request', () => {
   });
 
   test('describeEvent says it came from the CloudFormation deployment', () => {
-    const event = parseGuardEvent(cloudFormationRequest('Update', server.responseUrl()));
+    const event = parseGuardEvent(cloudFormationRequest('Update', server.responseUrl()), LOOPBACK);
     expect(describeEvent(event)).toBe(
       `CloudFormation Update of ${ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE}`,
     );
@@ -126,7 +148,7 @@ describe('parsing a CloudFormation request', () => {
     'answerable but invalid (%s) → InvalidCustomResourceRequestError with the ids to answer',
     (_case, changes, problem) => {
       const parse = (): unknown =>
-        parseGuardEvent(cloudFormationRequest('Create', server.responseUrl(), changes));
+        parseGuardEvent(cloudFormationRequest('Create', server.responseUrl(), changes), LOOPBACK);
       expect(parse).toThrow(InvalidCustomResourceRequestError);
       expect(parse).toThrow(InvalidEventError);
       expect(parse).toThrow(problem);
@@ -140,14 +162,15 @@ describe('Create and Update', () => {
     account.accountBlockPublicAccess = undefined;
     const result = await account.handler()(cloudFormationRequest('Create', server.responseUrl()));
 
-    expect(account.operations()).toEqual([
+    expect(account.operationsBesideGuardRecords()).toEqual([
       's3control:GetPublicAccessBlock',
       'PutObject',
       's3control:PutPublicAccessBlock',
       's3control:GetPublicAccessBlock',
     ]);
     expect(account.accountBlockPublicAccess).toEqual(ALL_ON);
-    const key = account.s3Mock.commandCalls(PutObjectCommand)[0].args[0].input.Key ?? '';
+    const [evidenceWrite] = account.s3Mock.commandCalls(PutObjectCommand);
+    const key = evidenceWrite.args[0].input.Key ?? '';
     expect(account.evidence().get(key)).toMatchObject({
       account: ACCOUNT,
       region: 'us-east-1',
@@ -155,17 +178,28 @@ describe('Create and Update', () => {
       before: { accountBlockPublicAccess: null },
     });
     const evidenceUri = `s3://${EVIDENCE_BUCKET}/${key}`;
+    // The evidence is pinned: the version S3 gave it and the SHA-256 of the bytes it holds.
+    const { VersionId: version } = (await evidenceWrite.returnValue) as { VersionId: string };
+    expect(version).toBeDefined();
+    const sha256 = createHash('sha256')
+      .update(account.objects.get(`${EVIDENCE_BUCKET}/${key}`) ?? '')
+      .digest('hex');
     expect(theAnswer()).toEqual({
       Status: 'SUCCESS',
       Reason:
         `Account ${ACCOUNT}: turned on account-level Block Public Access (BlockPublicAcls, IgnorePublicAcls, ` +
-        `BlockPublicPolicy, RestrictPublicBuckets), verified by reading it back; previous setting kept in ${evidenceUri}`,
+        `BlockPublicPolicy, RestrictPublicBuckets), verified by reading it back; previous setting kept in ${evidenceUri} version ${version}`,
       PhysicalResourceId: PHYSICAL_ID,
       StackId: STACK_ID,
       RequestId: REQUEST_ID,
       LogicalResourceId: CUSTOM_RESOURCE_LOGICAL_ID,
       NoEcho: false,
-      Data: { SettingsTurnedOn: EVERY_SETTING, EvidenceUri: evidenceUri },
+      Data: {
+        SettingsTurnedOn: EVERY_SETTING,
+        EvidenceUri: evidenceUri,
+        EvidenceVersionId: version,
+        EvidenceSha256: sha256,
+      },
     });
     expect(result.cloudFormationResponse?.status).toBe('SUCCESS');
   });
@@ -205,7 +239,7 @@ describe('Create and Update', () => {
     // Under an S3 policy the write is denied: were the guard to try it, the answer would be FAILED.
     account.failAlways('PutAccountPublicAccessBlock', ACCOUNT, s3Error('AccessDenied', 'Access Denied', 403));
     await account.handler()(cloudFormationRequest('Create', server.responseUrl()));
-    expect(account.operations()).toEqual(['s3control:GetPublicAccessBlock']);
+    expect(account.operationsBesideGuardRecords()).toEqual(['s3control:GetPublicAccessBlock']);
     expect(theAnswer()).toMatchObject({
       Status: 'SUCCESS',
       Reason: `Account ${ACCOUNT}: account-level Block Public Access was already all on; nothing changed`,
@@ -352,7 +386,7 @@ describe('Create and Update that cannot end all on are FAILED, with one line say
     const account = new FakeAccount();
     account.failAlways('GetAccountPublicAccessBlock', ACCOUNT, s3Error('AccessDenied', 'Access Denied', 403));
     await account.handler()(cloudFormationRequest('Create', server.responseUrl()));
-    expect(account.operations()).toEqual(['s3control:GetPublicAccessBlock']);
+    expect(account.operationsBesideGuardRecords()).toEqual(['s3control:GetPublicAccessBlock']);
     expect(theAnswer()).toMatchObject({
       Status: 'FAILED',
       Reason: `Account ${ACCOUNT}: could not read account-level Block Public Access (AccessDenied: Access Denied), so nothing was changed`,
@@ -386,11 +420,11 @@ describe('Create and Update that cannot end all on are FAILED, with one line say
 });
 
 describe('Delete', () => {
-  test('answers SUCCESS with the same physical id and makes no AWS call at all: removing the guard never loosens access', async () => {
+  test('answers SUCCESS with the same physical id and neither reads nor changes anything: removing the guard never loosens access', async () => {
     const account = new FakeAccount();
     account.accountBlockPublicAccess = ALL_ON;
     await account.handler()(cloudFormationRequest('Delete', server.responseUrl()));
-    expect(account.totalCalls()).toBe(0);
+    expectNothingReadOrChanged(account);
     expect(account.accountBlockPublicAccess).toEqual(ALL_ON);
     expect(theAnswer()).toMatchObject({
       Status: 'SUCCESS',
@@ -405,7 +439,9 @@ describe('Delete', () => {
   test('in report mode too', async () => {
     const account = new FakeAccount();
     await account.handler({ GUARD_MODE: 'report' })(cloudFormationRequest('Delete', server.responseUrl()));
-    expect(account.totalCalls()).toBe(0);
+    expectNothingReadOrChanged(account);
+    // Report mode keeps no pending notices, so it has none to list.
+    expect(account.operations()).toEqual([]);
     expect(theAnswer()).toMatchObject({ Status: 'SUCCESS' });
   });
 });
@@ -416,7 +452,7 @@ describe('requests the guard does not serve', () => {
     const result = await account.handler()(
       cloudFormationRequest('Create', server.responseUrl(), { ResourceType: 'Custom::Other' }),
     );
-    expect(account.totalCalls()).toBe(0);
+    expectNothingReadOrChanged(account);
     expect(theAnswer()).toEqual({
       Status: 'FAILED',
       Reason:
@@ -439,7 +475,7 @@ describe('requests the guard does not serve', () => {
     await account.handler()(
       cloudFormationRequest('Delete', server.responseUrl(), { ResourceType: 'Custom::Other' }),
     );
-    expect(account.totalCalls()).toBe(0);
+    expectNothingReadOrChanged(account);
     expect(theAnswer()).toMatchObject({
       Status: 'SUCCESS',
       Reason:
@@ -472,7 +508,7 @@ describe('requests the guard does not serve', () => {
   ])('%s: FAILED with the problem', async (_case, changes, problem) => {
     const account = new FakeAccount();
     await account.handler()(cloudFormationRequest('Create', server.responseUrl(), changes));
-    expect(account.totalCalls()).toBe(0);
+    expectNothingReadOrChanged(account);
     expect(theAnswer()).toMatchObject({
       Status: 'FAILED',
       Reason: `registry-guard rejected the request: ${problem}`,
@@ -504,9 +540,19 @@ describe('requests the guard does not serve', () => {
     ['no ResponseURL', { ResponseURL: undefined }, /ResponseURL is missing or empty/],
     ['a ResponseURL that is not a URL', { ResponseURL: 'not a url' }, /ResponseURL is not a URL/],
     [
-      'a ResponseURL that is not http(s)',
+      'a ResponseURL that is not a trusted https S3 URL (file:)',
       { ResponseURL: 'file:///etc/passwd' },
-      /ResponseURL is a file: URL, not https:/,
+      /ResponseURL "file:\/\/" is not an https CloudFormation response URL on an Amazon S3 host/,
+    ],
+    [
+      'a ResponseURL that is not a trusted https S3 URL (another https host)',
+      { ResponseURL: 'https://example.com/response?X-Amz-Signature=1' },
+      /ResponseURL "https:\/\/example\.com" is not an https CloudFormation response URL on an Amazon S3 host/,
+    ],
+    [
+      'a ResponseURL that is not a trusted https S3 URL (an S3 bucket not CloudFormation’s)',
+      { ResponseURL: 'https://my-bucket.s3.amazonaws.com/response?X-Amz-Signature=1' },
+      /is not an https CloudFormation response URL on an Amazon S3 host/,
     ],
     ['no StackId', { StackId: undefined }, /StackId is missing or empty/],
     ['no RequestId', { RequestId: '' }, /RequestId is missing or empty/],

@@ -1,10 +1,13 @@
+import { createHash } from 'crypto';
 import {
   GetBucketTaggingCommand,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
+  PutObjectCommand,
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { GuardResult } from '../../lib/remediation';
 import {
   ACCOUNT,
   ALL_ON,
@@ -26,6 +29,8 @@ import {
 
 const ROLL = 'electoral-roll';
 const CAPTURE_TIME = new Date('2026-11-25T02:40:11.123Z');
+/** The evidence object of the first run at NOW. */
+const EVIDENCE_KEY = `${ROLL}/2026-11-25T03:00:00.000Z-id000001.json`;
 
 /** A registry bucket opened three ways: a public statement, a public ACL grant, Block Public Access off. */
 function openedRegistry(account: FakeAccount): string {
@@ -48,11 +53,12 @@ function openedRegistry(account: FakeAccount): string {
 describe('ConfigurationItemChangeNotification: an opened registry bucket', () => {
   let account: FakeAccount;
   let originalPolicy: string;
+  let result: GuardResult;
 
   beforeEach(async () => {
     account = new FakeAccount();
     originalPolicy = openedRegistry(account);
-    await account.handler()(configChangeEvent(ROLL));
+    result = await account.handler()(configChangeEvent(ROLL));
   });
 
   test('judges the live bucket, not the configuration item’s copy (which says it is private)', () => {
@@ -68,21 +74,64 @@ describe('ConfigurationItemChangeNotification: an opened registry bucket', () =>
   });
 
   test('writes the evidence object before changing anything', () => {
-    const operations = account.operations();
-    const evidenceWrite = operations.indexOf('PutObject');
+    const sent = account.sent();
+    const evidenceWrite = sent.findIndex(
+      (operation) =>
+        operation.name === 'PutObject' &&
+        operation.bucket === EVIDENCE_BUCKET &&
+        operation.key === EVIDENCE_KEY,
+    );
     expect(evidenceWrite).toBeGreaterThan(-1);
     for (const write of ['PutPublicAccessBlock', 'PutBucketPolicy', 'PutBucketAcl']) {
-      expect(operations.indexOf(write)).toBeGreaterThan(evidenceWrite);
+      const index = sent.findIndex((operation) => operation.name === write && operation.bucket === ROLL);
+      expect(index).toBeGreaterThan(evidenceWrite);
     }
+  });
+
+  test('claims the incident, backs up, then closes: each rewrite from a read taken right before it', () => {
+    const sent = account.sent();
+    const claim = sent.findIndex(
+      (operation) => operation.name === 'PutObject' && operation.key?.startsWith(`_incidents/${ROLL}/`),
+    );
+    const evidenceWrite = sent.findIndex((operation) => operation.key === EVIDENCE_KEY);
+    expect(claim).toBeGreaterThan(-1);
+    expect(claim).toBeLessThan(evidenceWrite);
+    const claimWrite = account.s3Mock.commandCalls(PutObjectCommand, { Key: sent[claim].key })[0];
+    expect(claimWrite.args[0].input.IfNoneMatch).toBe('*');
+    // After the four reads the judgement needs (sent at once, in any order):
+    expect(account.operationsOn(ROLL).slice(4)).toEqual([
+      'GetBucketOwnershipControls',
+      'PutPublicAccessBlock',
+      'GetPublicAccessBlock',
+      'GetBucketPolicy',
+      'PutBucketPolicy',
+      'GetBucketPolicy',
+      'GetBucketAcl',
+      'PutBucketAcl',
+      'GetBucketAcl',
+    ]);
+  });
+
+  test('the evidence is written once, never over another object, with its SHA-256 for S3 to check', () => {
+    const [write] = account.s3Mock.commandCalls(PutObjectCommand, { Key: EVIDENCE_KEY });
+    const body = account.objects.get(`${EVIDENCE_BUCKET}/${EVIDENCE_KEY}`) ?? '';
+    expect(write.args[0].input).toMatchObject({
+      IfNoneMatch: '*',
+      ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+    });
+    expect(result.buckets[0].remediation?.evidence).toEqual({
+      bucket: EVIDENCE_BUCKET,
+      key: EVIDENCE_KEY,
+      uri: `s3://${EVIDENCE_BUCKET}/${EVIDENCE_KEY}`,
+      versionId: expect.stringMatching(/^v\d+$/),
+      sha256: createHash('sha256').update(body).digest('hex'),
+    });
   });
 
   test('the evidence holds the original policy text, ACL, Block Public Access, ownership, tags and event', () => {
     const evidence = account.evidence();
-    expect([...evidence.keys()]).toEqual([`${ROLL}/2026-11-25T03:00:00.000Z-id000001.json`]);
-    const document = evidence.get(`${ROLL}/2026-11-25T03:00:00.000Z-id000001.json`) as Record<
-      string,
-      unknown
-    >;
+    expect([...evidence.keys()]).toEqual([EVIDENCE_KEY]);
+    const document = evidence.get(EVIDENCE_KEY) as Record<string, unknown>;
     expect(document).toMatchObject({
       schema: 'registry-guard/evidence/v1',
       bucket: ROLL,
@@ -147,12 +196,19 @@ describe('ConfigurationItemChangeNotification: an opened registry bucket', () =>
     expect(evaluation.Annotation?.length).toBeLessThanOrEqual(256);
   });
 
-  test('the notice names the bucket, why it was public, each action verified, the evidence and the restore recipe', () => {
+  test('the notice names the bucket, why it was public, each action verified, the evidence and the restore recipe', async () => {
     const notices = account.notices();
     expect(notices).toHaveLength(1);
     const [notice] = notices;
     expect(notice.subject).toBe('registry-guard: closed non-compliant registry bucket electoral-roll');
-    const evidenceUri = `s3://${EVIDENCE_BUCKET}/${ROLL}/2026-11-25T03:00:00.000Z-id000001.json`;
+    const evidenceUri = `s3://${EVIDENCE_BUCKET}/${EVIDENCE_KEY}`;
+    // Pinned to the version S3 gave the evidence object and to the SHA-256 of the bytes it holds.
+    const [evidenceWrite] = account.s3Mock.commandCalls(PutObjectCommand, { Key: EVIDENCE_KEY });
+    const { VersionId: version } = (await evidenceWrite.returnValue) as { VersionId: string };
+    expect(version).toBeDefined();
+    const sha256 = createHash('sha256')
+      .update(account.objects.get(`${EVIDENCE_BUCKET}/${EVIDENCE_KEY}`) ?? '')
+      .digest('hex');
     for (const line of [
       `Bucket: ${ROLL}`,
       `Account: ${ACCOUNT}`,
@@ -165,7 +221,10 @@ describe('ConfigurationItemChangeNotification: an opened registry bucket', () =>
       '- Removed public statement 1 (Sid "PublicRead") from the bucket policy; kept the other 2 statements unchanged: done, verified by reading it back',
       '- Removed the public ACL grants (READ to AllUsers); kept the other 2 grants unchanged: done, verified by reading it back',
       `Evidence: ${evidenceUri}`,
-      `  aws s3 cp ${evidenceUri} evidence.json`,
+      `Evidence version: ${version}`,
+      `Evidence SHA-256: ${sha256}`,
+      `  aws s3api get-object --bucket ${EVIDENCE_BUCKET} --key ${EVIDENCE_KEY} --version-id ${version} evidence.json`,
+      `  echo "${sha256}  evidence.json" | sha256sum -c -   # stop here unless it says OK`,
       `  jq -r '.before.policy' evidence.json > policy.json`,
       `  aws s3api put-bucket-policy --bucket ${ROLL} --policy file://policy.json`,
       `  aws s3api put-bucket-acl --bucket ${ROLL} --access-control-policy file://acl.json`,
@@ -316,7 +375,9 @@ describe('ConfigurationItemChangeNotification: other buckets', () => {
       const account = new FakeAccount();
       openedRegistry(account);
       await account.handler()(configChangeEvent(ROLL, { status }));
-      expect(account.operations()).toEqual([]);
+      expect(account.operationsOn(ROLL)).toEqual([]);
+      // Only the guard's own bookkeeping: the listing of notices earlier invocations left pending.
+      expect(account.operationsBesideGuardRecords()).toEqual([]);
       expect(account.evaluations()).toEqual([
         expect.objectContaining({
           ComplianceType: 'NOT_APPLICABLE',
@@ -331,7 +392,8 @@ describe('ConfigurationItemChangeNotification: other buckets', () => {
     const account = new FakeAccount();
     openedRegistry(account);
     await account.handler()(configChangeEvent(ROLL, { eventLeftScope: true }));
-    expect(account.operations()).toEqual([]);
+    expect(account.operationsOn(ROLL)).toEqual([]);
+    expect(account.operationsBesideGuardRecords()).toEqual([]);
     expect(account.evaluations()[0]).toMatchObject({
       ComplianceType: 'NOT_APPLICABLE',
       Annotation: 'The bucket left the rule’s scope.',

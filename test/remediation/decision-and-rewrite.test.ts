@@ -189,20 +189,33 @@ describe('readExemption', () => {
     { Key: 'registry-guard:exemption-expires', Value: expires },
   ];
 
-  test.each<[string, string, string]>([
-    ['2027-01-31', '2026-11-25T03:00:00Z', 'valid'],
-    ['2026-11-25', '2026-11-25T23:59:59Z', 'valid'],
-    ['2026-11-25', '2026-11-26T00:00:00Z', 'invalid'],
-    ['2027-1-31', '2026-11-25T03:00:00Z', 'invalid'],
-    ['2027-01-31T00:00:00Z', '2026-11-25T03:00:00Z', 'invalid'],
-    ['2028-02-29', '2026-11-25T03:00:00Z', 'valid'],
-    ['2027-02-29', '2026-11-25T03:00:00Z', 'invalid'],
-  ])('expires %s, now %s → %s', (expires, now, status) => {
-    expect(readExemption(tags('Open data', expires), new Date(now)).status).toBe(status);
+  test.each<[string, string, number, string]>([
+    ['2027-01-31', '2026-11-25T03:00:00Z', 90, 'valid'],
+    ['2026-11-25', '2026-11-25T23:59:59Z', 90, 'valid'],
+    ['2026-11-25', '2026-11-26T00:00:00Z', 90, 'invalid'],
+    ['2027-1-31', '2026-11-25T03:00:00Z', 90, 'invalid'],
+    ['2027-01-31T00:00:00Z', '2026-11-25T03:00:00Z', 90, 'invalid'],
+    // A leap day exists in a leap year only (a limit long enough to reach either).
+    ['2028-02-29', '2026-11-25T03:00:00Z', 3650, 'valid'],
+    ['2027-02-29', '2026-11-25T03:00:00Z', 3650, 'invalid'],
+    // The limit: 90 days from 2026-11-25 is 2027-02-23.
+    ['2027-02-23', '2026-11-25T03:00:00Z', 90, 'valid'],
+    ['2027-02-24', '2026-11-25T03:00:00Z', 90, 'invalid'],
+    ['2028-02-29', '2026-11-25T03:00:00Z', 90, 'invalid'],
+    ['2099-12-31', '2026-11-25T03:00:00Z', 90, 'invalid'],
+  ])('expires %s, now %s, at most %i days → %s', (expires, now, maxDays, status) => {
+    expect(readExemption(tags('Open data', expires), new Date(now), maxDays).status).toBe(status);
+  });
+
+  test('an expiry beyond the limit says so', () => {
+    expect(readExemption(tags('Open data', '2099-12-31'), NOW, 90)).toEqual({
+      status: 'invalid',
+      why: 'exemption ignored: 2099-12-31 is more than 90 days away, the longest an exemption may run',
+    });
   });
 
   test('no exemption tags → none', () => {
-    expect(readExemption([REGISTRY_TAG], NOW)).toEqual({ status: 'none' });
+    expect(readExemption([REGISTRY_TAG], NOW, 90)).toEqual({ status: 'none' });
   });
 });
 
@@ -342,6 +355,10 @@ describe('readGuardSettings', () => {
       evidenceBucket: 'evidence',
       notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
       region: 'eu-west-1',
+      maxExemptionDays: 90,
+      releasedRegistries: new Set(),
+      incidentWindowMs: 15 * 60 * 1000,
+      warnings: [],
     });
   });
 

@@ -90,15 +90,37 @@ describe('exemptions', () => {
     return account;
   };
 
-  test('a valid exemption on an ordinary bucket: NOT_APPLICABLE, untouched, nobody paged', async () => {
+  test('a valid exemption on an ordinary bucket, seen by a sweep: NOT_APPLICABLE, untouched, nobody paged', async () => {
     const account = openWith(exemptionTags('Open data portal, ticket SEC-1234', '2027-01-31'));
-    await account.handler()(configChangeEvent('open-data'));
-    expect(account.evaluations()[0]).toMatchObject({
+    await account.handler()(scheduledEvent());
+    expect(
+      account.evaluations().find((evaluation) => evaluation.ComplianceResourceId === 'open-data'),
+    ).toMatchObject({
       ComplianceType: 'NOT_APPLICABLE',
       Annotation: 'Exempt until 2027-01-31: Open data portal, ticket SEC-1234.',
     });
     expect(writes(account)).toEqual([]);
     expect(account.notices()).toEqual([]);
+  });
+
+  test('a change event that finds an exempt bucket public: NOT_APPLICABLE, untouched, on-call paged once', async () => {
+    const account = openWith(exemptionTags('Open data portal, ticket SEC-1234', '2027-01-31'));
+    const handler = account.handler();
+    await handler(configChangeEvent('open-data'));
+    await handler(cloudTrailBucketEvent('PutBucketPolicy', 'open-data'));
+    expect(account.evaluations()[0]).toMatchObject({
+      ComplianceType: 'NOT_APPLICABLE',
+      Annotation: 'Exempt until 2027-01-31: Open data portal, ticket SEC-1234.',
+    });
+    expect(account.operationsOn('open-data').every((name) => name.startsWith('Get'))).toBe(true);
+    expect(account.evidence().size).toBe(0);
+    // Adding (or using) an exemption is news once per state, not once per event.
+    const notices = account.notices();
+    expect(notices).toHaveLength(1);
+    expect(notices[0].subject).toBe('registry-guard: exempt bucket open-data is public until 2027-01-31');
+    expect(notices[0].message).toMatch(
+      /^EXEMPTION IN USE: the bucket is public on purpose until 2027-01-31: "Open data portal, ticket SEC-1234"\./,
+    );
   });
 
   test('the exemption holds through the last day it names', async () => {
@@ -118,6 +140,11 @@ describe('exemptions', () => {
       'a date that does not exist',
       exemptionTags('Open data', '2027-02-30'),
       'exemption ignored: registry-guard:exemption-expires "2027-02-30" is not a date (YYYY-MM-DD)',
+    ],
+    [
+      'a date more than 90 days away',
+      exemptionTags('Open data', '2099-12-31'),
+      'exemption ignored: 2099-12-31 is more than 90 days away, the longest an exemption may run',
     ],
     [
       'no reason',
@@ -145,7 +172,8 @@ describe('exemptions', () => {
   test('a registry bucket is never exempt', async () => {
     const account = new FakeAccount();
     account.addBucket(ROLL, {
-      tags: [REGISTRY_TAG, ...exemptionTags('Public on purpose', '2099-12-31')],
+      // An exemption that would be valid on an ordinary bucket.
+      tags: [REGISTRY_TAG, ...exemptionTags('Public on purpose', '2027-01-31')],
       policy: policyOf(publicStatement(ROLL)),
     });
     await account.handler()(configChangeEvent(ROLL));

@@ -48,6 +48,7 @@ import {
   cloudTrailAccountEvent,
   cloudTrailBucketEvent,
   configChangeEvent,
+  isLoopbackOrCloudFormation,
   policyOf,
   publicStatement,
   RecordingLogger,
@@ -134,6 +135,8 @@ describeWithMoto('against moto on loopback', () => {
       config,
       logger: new RecordingLogger(),
       env: { AWS_REGION: 'us-east-1', EVIDENCE_BUCKET, NOTIFY_TOPIC_ARN: topicArn, ...env },
+      // The loopback ResponseServer stands in for CloudFormation's pre-signed S3 URL.
+      isTrustedResponseUrl: isLoopbackOrCloudFormation,
     });
   }
 
@@ -302,23 +305,29 @@ describeWithMoto('against moto on loopback', () => {
     );
   });
 
-  test('an exempt ordinary bucket is left untouched', async () => {
+  test('an exempt ordinary bucket is left untouched; the change that finds it public tells on-call', async () => {
     const policy = policyOf(publicStatement('open-data'));
+    // Within the 90 days an exemption may run, counted from today: the handler reads the real clock.
+    const expires = new Date(Date.now() + 30 * 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
     await createBucket('open-data', {
       policy,
       tags: [
         { Key: 'registry-guard:public-exemption', Value: 'Open data portal, ticket SEC-1234' },
-        { Key: 'registry-guard:exemption-expires', Value: '2099-12-31' },
+        { Key: 'registry-guard:exemption-expires', Value: expires },
       ],
     });
     await guard()(configChangeEvent('open-data'));
     expect(evaluations()[0]).toMatchObject({
       ComplianceType: 'NOT_APPLICABLE',
-      Annotation: 'Exempt until 2099-12-31: Open data portal, ticket SEC-1234.',
+      Annotation: `Exempt until ${expires}: Open data portal, ticket SEC-1234.`,
     });
     expect(await liveBlockPublicAccess('open-data')).toBeUndefined();
     expect(await livePolicy('open-data')).toBe(policy);
-    expect(await receivedNotices()).toEqual([]);
+    const notices = await receivedNotices();
+    expect(notices.map((notice) => notice.Subject)).toEqual([
+      `registry-guard: exempt bucket open-data is public until ${expires}`,
+    ]);
+    expect(notices[0].Message).toMatch(/^EXEMPTION IN USE: /);
   });
 
   test('a registry bucket open at bucket level behind a fully-on account setting: NON_COMPLIANT with the nuance, closed at bucket level, policy backed up', async () => {

@@ -2,6 +2,7 @@
  * Test support for the remediation Lambda: real event fixtures, and a small in-memory S3 and S3 Control
  * behind aws-sdk-client-mock, so a test can assert on what the guard wrote and on what it then read back.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -9,7 +10,10 @@ import * as path from 'path';
 import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import {
   DeleteBucketPolicyCommand,
+  DeleteObjectCommand,
   GetBucketAclCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
@@ -36,7 +40,8 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { createHandler, GuardHandler, GuardLogger } from '../../lib/remediation';
+import { EVIDENCE_PREFIXES } from '../../lib/guard-facts';
+import { createHandler, GuardHandler, GuardLogger, isCloudFormationResponseUrl } from '../../lib/remediation';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -54,6 +59,13 @@ export const ALL_ON: PublicAccessBlockConfiguration = {
   BlockPublicPolicy: true,
   RestrictPublicBuckets: true,
 };
+
+/** The guard's records in the evidence bucket that are not evidence. */
+const GUARD_RECORD_PREFIXES = [
+  EVIDENCE_PREFIXES.incidents,
+  EVIDENCE_PREFIXES.pendingNotices,
+  EVIDENCE_PREFIXES.registries,
+];
 
 const FIXTURES = path.join(__dirname, '../fixtures/remediation');
 
@@ -249,6 +261,19 @@ export async function refusedUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/refused?X-Amz-Signature=0123456789abcdef`;
 }
 
+/**
+ * What a test handler may answer: the real rule, plus the loopback response server the tests stand in
+ * for CloudFormation's pre-signed URL with.
+ */
+export function isLoopbackOrCloudFormation(url: URL): boolean {
+  return (url.protocol === 'http:' && url.hostname === '127.0.0.1') || isCloudFormationResponseUrl(url);
+}
+
+/** A stable ETag for a body, as S3's MD5 is for a simple upload. */
+export function etagOf(body: string): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
 /** An error as the SDK raises it for an S3 error response. */
 export function s3Error(name: string, message = name, httpStatusCode = 400): S3ServiceException {
   return new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode }, message });
@@ -284,6 +309,23 @@ export class RecordingLogger implements GuardLogger {
 
 type AnyStub = AwsClientStub<S3Client> | AwsClientStub<S3ControlClient>;
 
+/** One operation sent to S3 or S3 Control: see {@link FakeAccount.sent}. */
+export interface SentOperation {
+  readonly name: string;
+  readonly bucket?: string;
+  /** The object key, or the prefix of a listing. */
+  readonly key?: string;
+}
+
+/** True for a call on the guard's own records in the evidence bucket: `_incidents/`, `_registries/`, ... */
+export function isGuardRecordOperation(operation: SentOperation): boolean {
+  return (
+    operation.bucket === EVIDENCE_BUCKET &&
+    operation.key !== undefined &&
+    GUARD_RECORD_PREFIXES.some((prefix) => (operation.key as string).startsWith(prefix))
+  );
+}
+
 /**
  * An account in memory: S3 buckets and objects, account-level Block Public Access, and mocks for Config,
  * SNS and STS. `failNext` makes an operation on a bucket fail once; `failAlways` every time.
@@ -306,6 +348,8 @@ export class FakeAccount {
   readonly logger = new RecordingLogger();
   /** ListBuckets page size. */
   listPageSize = 1000;
+  /** Object versions handed out so far. */
+  private versions = 0;
   private readonly failures = new Map<string, { error: Error; times: number }>();
 
   constructor() {
@@ -387,8 +431,45 @@ export class FakeAccount {
     );
     s3.on(PutObjectCommand).callsFake((input) =>
       this.withBucket('PutObject', input.Bucket, () => {
-        this.objects.set(`${input.Bucket}/${input.Key}`, String(input.Body));
-        return { ETag: '"etag"' };
+        const name = `${input.Bucket}/${input.Key}`;
+        const existing = this.objects.get(name);
+        if (input.IfNoneMatch === '*' && existing !== undefined) {
+          throw s3Error(
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+            412,
+          );
+        }
+        if (input.IfMatch !== undefined && (existing === undefined || etagOf(existing) !== input.IfMatch)) {
+          throw s3Error(
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+            412,
+          );
+        }
+        this.objects.set(name, String(input.Body));
+        this.versions += 1;
+        return { ETag: etagOf(String(input.Body)), VersionId: `v${this.versions}` };
+      }),
+    );
+    s3.on(GetObjectCommand).callsFake((input) =>
+      this.withBucket('GetObject', input.Bucket, () => {
+        const body = this.objects.get(`${input.Bucket}/${input.Key}`);
+        if (body === undefined) throw s3Error('NoSuchKey', 'The specified key does not exist.', 404);
+        return { Body: { transformToString: async () => body }, ETag: etagOf(body) };
+      }),
+    );
+    s3.on(HeadObjectCommand).callsFake((input) =>
+      this.withBucket('HeadObject', input.Bucket, () => {
+        const body = this.objects.get(`${input.Bucket}/${input.Key}`);
+        if (body === undefined) throw s3Error('NotFound', 'Not Found', 404);
+        return { ETag: etagOf(body) };
+      }),
+    );
+    s3.on(DeleteObjectCommand).callsFake((input) =>
+      this.withBucket('DeleteObject', input.Bucket, () => {
+        this.objects.delete(`${input.Bucket}/${input.Key}`);
+        return {};
       }),
     );
     s3.on(ListObjectsV2Command).callsFake((input) =>
@@ -403,7 +484,13 @@ export class FakeAccount {
               input.Delimiter === undefined || !key.slice(input.Prefix.length).includes(input.Delimiter),
           )
           .sort();
-        return { Contents: keys.map((Key) => ({ Key })), KeyCount: keys.length };
+        const page = input.MaxKeys === undefined ? keys : keys.slice(0, input.MaxKeys);
+        return {
+          // Every object was written at the tests' NOW: young, as far as a run at NOW can tell.
+          Contents: page.map((Key) => ({ Key, LastModified: NOW })),
+          KeyCount: page.length,
+          IsTruncated: page.length < keys.length,
+        };
       }),
     );
     s3.on(ListBucketsCommand).callsFake((input) => {
@@ -466,7 +553,7 @@ export class FakeAccount {
 
   handler(
     env: Record<string, string | undefined> = {},
-    options: { newId?: () => string; now?: () => Date } = {},
+    options: { newId?: () => string; now?: () => Date; pendingNoticeMinAgeMs?: number } = {},
   ): GuardHandler {
     let sequence = 0;
     return createHandler({
@@ -479,6 +566,8 @@ export class FakeAccount {
       now: options.now ?? (() => NOW),
       newId: options.newId ?? (() => `id${(sequence += 1).toString().padStart(6, '0')}`),
       env: { AWS_REGION: REGION, EVIDENCE_BUCKET, NOTIFY_TOPIC_ARN: TOPIC_ARN, ...env },
+      isTrustedResponseUrl: isLoopbackOrCloudFormation,
+      pendingNoticeMinAgeMs: options.pendingNoticeMinAgeMs,
     });
   }
 
@@ -496,6 +585,48 @@ export class FakeAccount {
     return [...named(this.s3Mock, ''), ...named(this.s3ControlMock, 's3control:')]
       .sort((a, b) => a.callId - b.callId)
       .map((call) => call.name);
+  }
+
+  /**
+   * Every operation sent to S3 and S3 Control, in the order sent, as {@link operations} names it, with the
+   * bucket it named and the object key (or, for ListObjectsV2, the prefix).
+   */
+  sent(): SentOperation[] {
+    const named = (stub: AnyStub, prefix: string): (SentOperation & { callId: number })[] =>
+      stub.calls().map((call) => {
+        const command = call.args[0] as unknown as {
+          constructor: { name: string };
+          input?: Record<string, unknown>;
+        };
+        const input = command.input ?? {};
+        const key = typeof input.Key === 'string' ? input.Key : input.Prefix;
+        return {
+          callId: (call as unknown as { callId: number }).callId,
+          name: `${prefix}${command.constructor.name.replace(/Command$/, '')}`,
+          bucket: typeof input.Bucket === 'string' ? input.Bucket : undefined,
+          key: typeof key === 'string' ? key : undefined,
+        };
+      });
+    return [...named(this.s3Mock, ''), ...named(this.s3ControlMock, 's3control:')]
+      .sort((a, b) => a.callId - b.callId)
+      .map(({ name, bucket, key }) => ({ name, bucket, key }));
+  }
+
+  /** The operations sent for one bucket (its Bucket parameter), in order. */
+  operationsOn(bucket: string): string[] {
+    return this.sent()
+      .filter((operation) => operation.bucket === bucket)
+      .map((operation) => operation.name);
+  }
+
+  /**
+   * {@link operations} without the guard's bookkeeping in the evidence bucket (incident claims, the registry
+   * ledger, pending notices), which every remediate-mode run with an evidence bucket adds around its work.
+   */
+  operationsBesideGuardRecords(): string[] {
+    return this.sent()
+      .filter((operation) => !isGuardRecordOperation(operation))
+      .map((operation) => operation.name);
   }
 
   /** Every call made to any AWS client. */
@@ -527,12 +658,26 @@ export class FakeAccount {
     }));
   }
 
-  /** Evidence objects, parsed, by key. */
+  /** The guard's own records under one prefix of the evidence bucket (`_incidents/`, ...), parsed, by key. */
+  records(recordPrefix: string): Map<string, Record<string, unknown>> {
+    const prefix = `${EVIDENCE_BUCKET}/${recordPrefix}`;
+    return new Map(
+      [...this.objects.entries()]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, body]) => [
+          name.slice(EVIDENCE_BUCKET.length + 1),
+          JSON.parse(body) as Record<string, unknown>,
+        ]),
+    );
+  }
+
+  /** Evidence objects (not the guard's other records), parsed, by key. */
   evidence(): Map<string, Record<string, unknown>> {
     const prefix = `${EVIDENCE_BUCKET}/`;
     return new Map(
       [...this.objects.entries()]
         .filter(([name]) => name.startsWith(prefix))
+        .filter(([name]) => !GUARD_RECORD_PREFIXES.some((record) => name.startsWith(`${prefix}${record}`)))
         .map(([name, body]) => [name.slice(prefix.length), JSON.parse(body) as Record<string, unknown>]),
     );
   }

@@ -8,7 +8,7 @@ import {
   S3ControlClient,
 } from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { describeError, errorName } from './aws-errors';
+import { describeError, errorName } from '../aws-errors';
 
 /** The account's Block Public Access as S3 Control reports it. */
 export type AccountBlockPublicAccessReading =

@@ -3,12 +3,14 @@
  * A registry bucket is never exempt.
  */
 import { Tag } from '@aws-sdk/client-s3';
-import { tagValue } from './bucket-state';
+import { tagValue } from '../read/bucket-state';
 
 /** Tag holding the reason a bucket may be public. */
 export const EXEMPTION_REASON_TAG_KEY = 'registry-guard:public-exemption';
 /** Tag holding the last day (UTC, `YYYY-MM-DD`) the exemption holds. */
 export const EXEMPTION_EXPIRES_TAG_KEY = 'registry-guard:exemption-expires';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** What a bucket's exemption tags amount to. */
 export type Exemption =
@@ -19,16 +21,18 @@ export type Exemption =
 
 /**
  * Reads the exemption tags. The expiry is a calendar date and holds through the end of that day (UTC).
- * An expired or malformed date, or a missing or empty reason, is no exemption.
+ * An expired or malformed date, a date more than `maxDays` days away, or a missing or empty reason, is no
+ * exemption: an exemption is a reviewed, short-lived decision, and `2099-12-31` is neither.
  *
  * @example
  * readExemption(
  *   [{ Key: 'registry-guard:public-exemption', Value: 'Open data, SEC-1234' },
  *    { Key: 'registry-guard:exemption-expires', Value: '2027-01-31' }],
  *   new Date('2026-11-25T00:00:00Z'),
+ *   90,
  * ); // { status: 'valid', reason: 'Open data, SEC-1234', expires: '2027-01-31' }
  */
-export function readExemption(tags: readonly Tag[], now: Date): Exemption {
+export function readExemption(tags: readonly Tag[], now: Date, maxDays: number): Exemption {
   const reason = tagValue(tags, EXEMPTION_REASON_TAG_KEY)?.trim();
   const expires = tagValue(tags, EXEMPTION_EXPIRES_TAG_KEY)?.trim();
   if (reason === undefined && expires === undefined) return { status: 'none' };
@@ -49,6 +53,12 @@ export function readExemption(tags: readonly Tag[], now: Date): Exemption {
     };
   }
   if (now.getTime() >= endOfDay) return { status: 'invalid', why: `exemption ignored: expired ${expires}` };
+  if (endOfDay - now.getTime() > (maxDays + 1) * DAY_MS) {
+    return {
+      status: 'invalid',
+      why: `exemption ignored: ${expires} is more than ${maxDays} days away, the longest an exemption may run`,
+    };
+  }
   return { status: 'valid', reason, expires };
 }
 
@@ -63,5 +73,5 @@ function endOfDayUtc(text: string): number | undefined {
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
     return undefined;
   }
-  return start + 24 * 60 * 60 * 1000;
+  return start + DAY_MS;
 }

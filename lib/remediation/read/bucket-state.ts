@@ -15,7 +15,7 @@ import {
   S3Client,
   Tag,
 } from '@aws-sdk/client-s3';
-import { describeError, errorName } from './aws-errors';
+import { describeError, errorName } from '../aws-errors';
 
 /** The ACL as GetBucketAcl returns it: what PutBucketAcl needs to write it back. */
 export interface BucketAcl {
@@ -112,6 +112,42 @@ export async function readOwnership(s3: S3Client, bucket: string): Promise<Owner
     return { status: 'found', objectOwnership: output?.OwnershipControls?.Rules?.[0]?.ObjectOwnership };
   } catch (error) {
     return unreadable(error);
+  }
+}
+
+/** A single setting read again right before it is rewritten. */
+export type Reread<T> =
+  { readonly status: 'found'; readonly value: T } | { readonly status: 'unreadable'; readonly error: string };
+
+/**
+ * Reads the policy text again (undefined when there is none): a rewrite is computed from what is there
+ * right before it, not from a read several calls old.
+ *
+ * @example
+ * const now = await rereadPolicy(new S3Client({}), 'roll');
+ */
+export async function rereadPolicy(s3: S3Client, bucket: string): Promise<Reread<string | undefined>> {
+  try {
+    const output = await read('GetBucketPolicy', () =>
+      s3.send(new GetBucketPolicyCommand({ Bucket: bucket })),
+    );
+    return { status: 'found', value: output?.Policy === '' ? undefined : output?.Policy };
+  } catch (error) {
+    return { status: 'unreadable', error: describeError(error instanceof ReadFailure ? error.error : error) };
+  }
+}
+
+/**
+ * Reads the ACL again, right before it is rewritten.
+ *
+ * @example
+ * const now = await rereadAcl(new S3Client({}), 'roll');
+ */
+export async function rereadAcl(s3: S3Client, bucket: string): Promise<Reread<BucketAcl>> {
+  try {
+    return { status: 'found', value: aclOf(await s3.send(new GetBucketAclCommand({ Bucket: bucket }))) };
+  } catch (error) {
+    return { status: 'unreadable', error: describeError(error) };
   }
 }
 

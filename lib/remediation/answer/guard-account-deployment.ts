@@ -8,12 +8,12 @@
  * - Delete changes nothing: removing the guard never loosens access.
  * - Anything short of "all four on and read back" is FAILED, with a one-line reason.
  */
-import { describeError } from './aws-errors';
+import { describeError } from '../aws-errors';
 import { CloudFormationResponse } from './cloudformation-response';
-import { InvalidCustomResourceRequestError } from './errors';
-import { AccountBlockPublicAccessRequestEvent } from './events';
-import { AccountOutcome } from './guard-account';
-import { GuardMode } from './settings';
+import { InvalidCustomResourceRequestError } from '../errors';
+import { AccountBlockPublicAccessRequestEvent } from '../events';
+import { AccountOutcome } from '../act/guard-account';
+import { GuardMode } from '../settings';
 
 /** Every physical id the guard gives the resource starts with this. */
 export const ACCOUNT_BLOCK_PUBLIC_ACCESS_PHYSICAL_ID_PREFIX = 'registry-guard-account-block-public-access-';
@@ -85,9 +85,9 @@ export function answerAccountBlockPublicAccess(
     );
   }
   const evidence =
-    outcome.evidenceUri === undefined
+    outcome.evidence === undefined
       ? `no evidence written (${whyNoEvidence(outcome)})`
-      : `previous setting kept in ${outcome.evidenceUri}`;
+      : `previous setting kept in ${outcome.evidence.uri}${outcome.evidence.versionId === undefined ? '' : ` version ${outcome.evidence.versionId}`}`;
   return {
     status: 'SUCCESS',
     reason:
@@ -96,7 +96,15 @@ export function answerAccountBlockPublicAccess(
     physicalResourceId: accountBlockPublicAccessPhysicalId(outcome.accountId),
     data: {
       SettingsTurnedOn: outcome.settingsOff.join(','),
-      ...(outcome.evidenceUri === undefined ? {} : { EvidenceUri: outcome.evidenceUri }),
+      ...(outcome.evidence === undefined
+        ? {}
+        : {
+            EvidenceUri: outcome.evidence.uri,
+            EvidenceSha256: outcome.evidence.sha256,
+            ...(outcome.evidence.versionId === undefined
+              ? {}
+              : { EvidenceVersionId: outcome.evidence.versionId }),
+          }),
     },
   };
 }

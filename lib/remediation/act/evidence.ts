@@ -2,6 +2,7 @@
  * The evidence bucket: a copy of a bucket's access settings taken before the guard changes them, which
  * also serves as the remediation history that loop detection counts.
  */
+import { createHash } from 'crypto';
 import {
   ListObjectsV2Command,
   PublicAccessBlockConfiguration,
@@ -9,7 +10,8 @@ import {
   S3Client,
   Tag,
 } from '@aws-sdk/client-s3';
-import { BucketAcl } from './bucket-state';
+import { EVIDENCE_PREFIXES } from '../../guard-facts';
+import { BucketAcl } from '../read/bucket-state';
 
 /** Remediations of one bucket within {@link LOOP_WINDOW_MS}, this one included, that make a loop. */
 export const LOOP_THRESHOLD = 3;
@@ -54,6 +56,35 @@ export interface EvidenceDocument {
 }
 
 /**
+ * Written right before a rewrite when the setting changed after the evidence object was written: the state
+ * the rewrite replaced (and was recomputed from), so what the owner wrote in between is never lost.
+ */
+export interface ReplacedStateDocument {
+  readonly schema: 'registry-guard/evidence-replaced/v1';
+  readonly evidenceId: string;
+  readonly capturedAt: string;
+  readonly bucket: string;
+  /** Which setting changed: `policy` or `acl`. */
+  readonly setting: 'policy' | 'acl';
+  /** The value the evidence object holds (what the decision was first computed from). */
+  readonly decidedFrom: string | BucketAcl | null;
+  /** The value read right before the rewrite, which the rewrite replaced. */
+  readonly replaced: string | BucketAcl | null;
+}
+
+/** Where an evidence object is, pinned: its version and the SHA-256 of its bytes. */
+export interface EvidenceRef {
+  readonly bucket: string;
+  readonly key: string;
+  /** `s3://bucket/key`. */
+  readonly uri: string;
+  /** The object version S3 gave it; undefined when the evidence bucket is not versioned. */
+  readonly versionId?: string;
+  /** Hex SHA-256 of the object's bytes, for `sha256sum -c`. */
+  readonly sha256: string;
+}
+
+/**
  * `<bucket>/<ISO timestamp>-<short id>.json`: sorted by time under the bucket's own prefix.
  *
  * @example
@@ -71,29 +102,55 @@ export function evidenceKey(bucket: string, capturedAt: Date, evidenceId: string
  * accountEvidenceKey('123456789012', new Date('2026-11-25T02:49:00Z'), '1a2b3c4d');
  */
 export function accountEvidenceKey(accountId: string, capturedAt: Date, evidenceId: string): string {
-  return `_account/${accountId}/${capturedAt.toISOString()}-${evidenceId}.json`;
+  return `${EVIDENCE_PREFIXES.account}${accountId}/${capturedAt.toISOString()}-${evidenceId}.json`;
 }
 
 /**
- * Writes an evidence object. Throws when S3 refuses it: the caller must then rewrite nothing.
+ * The key of a replaced-state record: one level below the evidence object's own key, so loop detection,
+ * which counts a bucket's top-level evidence objects, does not count it.
  *
  * @example
- * await writeEvidence(new S3Client({}), 'guard-evidence', 'roll/2026-...json', document);
+ * replacedStateKey('roll/2026-11-25T02:49:00.000Z-1a2b3c4d.json', 'policy', '5e6f7a8b');
+ * // 'roll/2026-11-25T02:49:00.000Z-1a2b3c4d/replaced-policy-5e6f7a8b.json'
+ */
+export function replacedStateKey(evidenceKey: string, setting: 'policy' | 'acl', evidenceId: string): string {
+  return `${evidenceKey.replace(/\.json$/, '')}/replaced-${setting}-${evidenceId}.json`;
+}
+
+/**
+ * Writes an evidence object, never over an existing one (`If-None-Match: *`), with S3 checking its SHA-256
+ * on arrival. Throws when S3 refuses it: the caller must then rewrite nothing.
+ *
+ * @returns the object pinned by version and checksum, for the notice's restore recipe.
+ * @example
+ * const ref = await writeEvidence(new S3Client({}), 'guard-evidence', 'roll/2026-...json', document);
+ * console.log(ref.versionId, ref.sha256);
  */
 export async function writeEvidence(
   s3: S3Client,
   evidenceBucket: string,
   key: string,
-  document: EvidenceDocument,
-): Promise<void> {
-  await s3.send(
+  document: EvidenceDocument | ReplacedStateDocument,
+): Promise<EvidenceRef> {
+  const body = `${JSON.stringify(document, null, 2)}\n`;
+  const digest = createHash('sha256').update(body, 'utf8').digest();
+  const output = await s3.send(
     new PutObjectCommand({
       Bucket: evidenceBucket,
       Key: key,
-      Body: `${JSON.stringify(document, null, 2)}\n`,
+      Body: body,
       ContentType: 'application/json',
+      ChecksumSHA256: digest.toString('base64'),
+      IfNoneMatch: '*',
     }),
   );
+  return {
+    bucket: evidenceBucket,
+    key,
+    uri: `s3://${evidenceBucket}/${key}`,
+    versionId: output.VersionId === undefined || output.VersionId === 'null' ? undefined : output.VersionId,
+    sha256: digest.toString('hex'),
+  };
 }
 
 /**

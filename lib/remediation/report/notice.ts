@@ -2,10 +2,11 @@
  * The on-call notice: plain text a person reads on a phone, in the order docs/runbook.md explains it.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { AccountBlockPublicAccessReading } from './account-state';
-import { ActionRecord } from './actions';
+import { AccountBlockPublicAccessReading } from '../read/account-state';
+import { ActionRecord } from '../act/actions';
+import { EvidenceRef } from '../act/evidence';
 import { BucketOutcome } from './outcome';
-import { GuardMode } from './settings';
+import { GuardMode } from '../settings';
 
 /** SNS limits a subject to 100 characters. */
 export const MAX_SUBJECT_LENGTH = 100;
@@ -45,6 +46,26 @@ export interface NoticeContext {
 export function composeBucketNotice(outcome: BucketOutcome, context: NoticeContext): Notice {
   const remediation = outcome.remediation;
   const lines: string[] = [];
+  if (remediation?.stillPublic === true) {
+    lines.push(
+      `STILL PUBLIC: the guard could not close ${outcome.bucket}; the public can still reach it. Close it by hand now (runbook, "Still public").`,
+      '',
+    );
+  }
+  if (outcome.registryTagRemoved === true) {
+    lines.push(
+      'REGISTRY UNMARKED: the registry classification tag was removed or changed. The guard keeps treating the ' +
+        'bucket as a registry until the deployment releases it (runbook, "Registry unmarked").',
+      '',
+    );
+  }
+  if (outcome.exemption !== undefined) {
+    lines.push(
+      `EXEMPTION IN USE: the bucket is public on purpose until ${outcome.exemption.expires}: "${outcome.exemption.reason}". ` +
+        'Check that someone entitled to decide this did (runbook, "Exemptions").',
+      '',
+    );
+  }
   if (remediation?.loop !== undefined) {
     lines.push(
       `LOOP: the guard remediated this bucket ${remediation.loop.remediationsInLastHour} times in the last hour. ` +
@@ -61,6 +82,9 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
   );
   if (context.callerArn !== undefined) lines.push(`Changed by: ${context.callerArn}`);
   lines.push(...modeLines(context));
+  if (remediation?.incident.role === 'owner' && remediation.incident.reopened) {
+    lines.push('Reopened: the bucket was closed in this same state before, and someone opened it again.');
+  }
   if (outcome.unverifiable !== undefined) {
     lines.push(
       '',
@@ -77,23 +101,36 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
     if (remediation.loopDetectionUnavailable !== undefined) {
       lines.push(`Loop detection unavailable: ${remediation.loopDetectionUnavailable}.`);
     }
-  } else if (outcome.unverifiable === undefined) {
+  } else if (outcome.unverifiable === undefined && outcome.exemption === undefined) {
     lines.push('', 'What was done:', '- Nothing: report mode.');
   }
-  if (remediation?.evidenceUri !== undefined) {
-    lines.push(
-      '',
-      `Evidence: ${remediation.evidenceUri}`,
-      ...restoreRecipe(outcome, remediation.evidenceUri),
-    );
+  if (remediation?.evidence !== undefined) {
+    lines.push('', ...evidenceLines(remediation.evidence), ...restoreRecipe(outcome, remediation.evidence));
+    for (const replaced of remediation.replaced) {
+      lines.push(
+        `Changed while being closed: the state the rewrite replaced is in ${replaced.uri}` +
+          `${replaced.versionId === undefined ? '' : ` (version ${replaced.versionId})`}, sha256 ${replaced.sha256}; ` +
+          'restore from its "replaced" field instead.',
+      );
+    }
   } else if (remediation !== undefined) {
     lines.push('', 'Evidence: none written, so the bucket policy and ACL were left for a human to fix.');
+    if (remediation.previousBlockPublicAccess !== undefined) {
+      lines.push(
+        `Previous bucket-level Block Public Access (recorded nowhere else): ${
+          remediation.previousBlockPublicAccess === null
+            ? 'none configured (all off)'
+            : JSON.stringify(remediation.previousBlockPublicAccess)
+        }`,
+      );
+    }
   }
   lines.push('', `Runbook: ${RUNBOOK}`);
+  const prefix =
+    (remediation?.stillPublic === true ? 'STILL PUBLIC ' : '') +
+    (remediation?.loop !== undefined ? '[LOOP] ' : '');
   return {
-    subject: subjectLine(
-      `${remediation?.loop !== undefined ? '[LOOP] ' : ''}registry-guard: ${headline(outcome)}`,
-    ),
+    subject: subjectLine(`${prefix}registry-guard: ${headline(outcome)}`),
     message: lines.join('\n'),
     attributes: {
       bucket: outcome.bucket,
@@ -104,6 +141,15 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
   };
 }
 
+/** Where the evidence is, pinned so nobody restores a later, forged version. */
+function evidenceLines(evidence: EvidenceRef): string[] {
+  return [
+    `Evidence: ${evidence.uri}`,
+    `Evidence version: ${evidence.versionId ?? 'none (the evidence bucket is not versioned: this copy is not pinned)'}`,
+    `Evidence SHA-256: ${evidence.sha256}`,
+  ];
+}
+
 /** What the guard found and did about the account's Block Public Access. */
 export interface AccountNoticeInput {
   readonly accountId: string;
@@ -111,7 +157,8 @@ export interface AccountNoticeInput {
   /** Settings found off; empty when the reading failed. */
   readonly settingsOff: readonly string[];
   readonly actions: readonly ActionRecord[];
-  readonly evidenceUri?: string;
+  /** The evidence object of the previous setting, pinned. */
+  readonly evidence?: EvidenceRef;
 }
 
 /**
@@ -150,7 +197,7 @@ export function composeAccountNotice(input: AccountNoticeInput, context: NoticeC
     );
     lines.push('', 'What was done:', ...bullets(input.actions.map(describeAction)));
     if (input.actions.length === 0) lines.push('- Nothing: report mode.');
-    if (input.evidenceUri !== undefined) lines.push('', `Evidence: ${input.evidenceUri}`);
+    if (input.evidence !== undefined) lines.push('', ...evidenceLines(input.evidence));
     if (input.before.status === 'found' && context.mode === 'remediate') {
       const settings = Object.entries(input.before.configuration)
         .map(([setting, on]) => `${setting}=${on === true}`)
@@ -215,7 +262,13 @@ export function describeAction(record: ActionRecord): string {
 function headline(outcome: BucketOutcome): string {
   const kind = outcome.isRegistry === true ? 'registry bucket' : 'bucket';
   if (outcome.unverifiable !== undefined) return `could not verify bucket ${outcome.bucket}`;
+  if (outcome.exemption !== undefined)
+    return `exempt bucket ${outcome.bucket} is public until ${outcome.exemption.expires}`;
   const remediation = outcome.remediation;
+  if (remediation?.stillPublic === true) return `could not close ${kind} ${outcome.bucket}`;
+  if (outcome.registryTagRemoved === true && remediation === undefined) {
+    return `registry bucket ${outcome.bucket} lost its classification tag`;
+  }
   if (remediation === undefined) return `non-compliant ${kind} ${outcome.bucket} (report mode, not changed)`;
   if (remediation.actions.some((action) => action.status === 'failed')) {
     return `FAILED to fully close ${kind} ${outcome.bucket}`;
@@ -240,14 +293,19 @@ function modeLines(context: NoticeContext): string[] {
   return lines;
 }
 
-/** Exact commands to put back what the guard removed, from the evidence object. */
-function restoreRecipe(outcome: BucketOutcome, evidenceUri: string): string[] {
+/**
+ * Exact commands to put back what the guard removed, from the evidence object pinned by version and checked
+ * against its SHA-256: a later version (or a forged copy) fails the check instead of being restored.
+ */
+function restoreRecipe(outcome: BucketOutcome, evidence: EvidenceRef): string[] {
   const actions = outcome.remediation?.actions ?? [];
   const changed = (kind: ActionRecord['kind']): boolean =>
     actions.some((action) => action.kind === kind && action.status === 'done');
+  const version = evidence.versionId === undefined ? '' : ` --version-id ${evidence.versionId}`;
   const lines = [
     'Restore (only if the change was intended; read the runbook first):',
-    `  aws s3 cp ${evidenceUri} evidence.json`,
+    `  aws s3api get-object --bucket ${evidence.bucket} --key ${evidence.key}${version} evidence.json`,
+    `  echo "${evidence.sha256}  evidence.json" | sha256sum -c -   # stop here unless it says OK`,
   ];
   if (changed('policy')) {
     lines.push(

@@ -2,11 +2,13 @@
  * Decides one bucket's compliance from its live state. Pure: the judgement of "public" itself comes
  * from lib/exposure, and this module only applies the guard's policy on top of it.
  */
-import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from '../classification';
-import { BucketExposure, judgeBucketExposure } from '../exposure';
-import { AccountBlockPublicAccessReading } from './account-state';
-import { LiveBucketState, tagValue } from './bucket-state';
+import { isRegistryClassificationTag, REGISTRY_CLASSIFICATION_TAG_KEY } from '../../classification';
+import { BucketExposure, judgeBucketExposure } from '../../exposure';
+import { AccountBlockPublicAccessReading } from '../read/account-state';
+import { LiveBucketState } from '../read/bucket-state';
+import { LedgerReading } from '../read/registry-ledger';
 import { Exemption, readExemption } from './exemption';
+import { DEFAULT_MAX_EXEMPTION_DAYS } from '../../guard-facts';
 
 /** AWS Config's three verdicts. */
 export type ComplianceVerdict = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
@@ -14,8 +16,13 @@ export type ComplianceVerdict = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE'
 /** The guard's decision on one readable bucket. */
 export interface BucketDecision {
   readonly compliance: ComplianceVerdict;
-  /** Tagged `registry-guard:classification=sensitive-registry`: held to the strict rules, never exempt. */
+  /**
+   * Held to the strict rules and never exempt: tagged `registry-guard:classification=sensitive-registry` (in
+   * any case), or known to the registry ledger and not released through the deployment.
+   */
   readonly isRegistry: boolean;
+  /** How the registry status was established. */
+  readonly classification: RegistryClassification;
   readonly exposure: BucketExposure;
   readonly exemption: Exemption;
   /** Why the bucket is NON_COMPLIANT, in short phrases; empty otherwise. */
@@ -30,11 +37,29 @@ export interface BucketDecision {
   readonly reliesOnAccountBlockPublicAccess: boolean;
 }
 
+/** Where a bucket's registry status comes from. */
+export interface RegistryClassification {
+  /** The bucket carries the classification tag now. */
+  readonly tagged: boolean;
+  /** What the guard's registry ledger remembers. */
+  readonly ledger: LedgerReading;
+  /** A human released the bucket from registry status through the deployment. */
+  readonly released: boolean;
+  /** Known to the ledger, not released, but no longer tagged: the classification was removed or changed. */
+  readonly tagRemoved: boolean;
+}
+
 /** What {@link decideBucket} needs. */
 export interface DecisionInput {
   readonly state: LiveBucketState;
   readonly accountBlockPublicAccess: AccountBlockPublicAccessReading;
   readonly now: Date;
+  /** @default { status: 'unavailable' }: tags alone decide */
+  readonly ledger?: LedgerReading;
+  /** Buckets released from registry status through the deployment. @default none */
+  readonly releasedRegistries?: ReadonlySet<string>;
+  /** The longest an exemption may run. @default DEFAULT_MAX_EXEMPTION_DAYS */
+  readonly maxExemptionDays?: number;
 }
 
 /**
@@ -52,6 +77,7 @@ export interface DecisionInput {
  */
 export function decideBucket(input: DecisionInput): BucketDecision {
   const { state, accountBlockPublicAccess, now } = input;
+  const ledger = input.ledger ?? { status: 'unavailable' };
   const exposure = judgeBucketExposure({
     policy: state.policy,
     acl: state.acl,
@@ -60,10 +86,18 @@ export function decideBucket(input: DecisionInput): BucketDecision {
     accountBlockPublicAccess:
       accountBlockPublicAccess.status === 'found' ? accountBlockPublicAccess.configuration : undefined,
   });
-  const isRegistry =
-    tagValue(state.tags, REGISTRY_CLASSIFICATION_TAG_KEY) === REGISTRY_CLASSIFICATION_TAG_VALUE;
-  const exemption = readExemption(state.tags, now);
+  const tagged = state.tags.some((tag) => isRegistryClassificationTag(tag.Key, tag.Value));
+  const released = input.releasedRegistries?.has(state.bucket) === true;
+  const tagRemoved = !tagged && !released && ledger.status === 'known';
+  const classification: RegistryClassification = { tagged, ledger, released, tagRemoved };
+  const isRegistry = tagged || tagRemoved;
+  const exemption = readExemption(state.tags, now, input.maxExemptionDays ?? DEFAULT_MAX_EXEMPTION_DAYS);
   const notes: string[] = [];
+  if (tagRemoved && ledger.status === 'known') {
+    notes.push(
+      `held as a registry: the guard has known it as one since ${ledger.since}; only the deployment can release it`,
+    );
+  }
   if (accountBlockPublicAccess.status === 'unreadable') {
     notes.push(
       `account-level Block Public Access could not be read (${accountBlockPublicAccess.error}): judged without it`,
@@ -74,8 +108,17 @@ export function decideBucket(input: DecisionInput): BucketDecision {
   } else if (exemption.status === 'invalid') {
     notes.push(exemption.why);
   }
-  if (!isRegistry && exemption.status === 'valid') {
+  // An exemption relies on the bucket never having been a registry; a ledger that cannot say is no proof.
+  const exemptionUnproven =
+    !isRegistry && exemption.status === 'valid' && ledger.status === 'unreadable' ? ledger.error : undefined;
+  if (exemptionUnproven !== undefined) {
+    notes.push(
+      `exemption not honoured: could not confirm the bucket was never a registry (${exemptionUnproven})`,
+    );
+  }
+  if (!isRegistry && exemption.status === 'valid' && exemptionUnproven === undefined) {
     return {
+      classification,
       compliance: 'NOT_APPLICABLE',
       isRegistry,
       exposure,
@@ -91,9 +134,12 @@ export function decideBucket(input: DecisionInput): BucketDecision {
     exposure.accountBlockPublicAccess?.allOn === true &&
     !exposure.bucketBlockPublicAccess.allOn;
   const problems = problemsOf(exposure, isRegistry, reliesOnAccountBlockPublicAccess);
+  if (tagRemoved)
+    problems.unshift(`registry classification tag ${REGISTRY_CLASSIFICATION_TAG_KEY} removed or changed`);
   if (problems.length === 0) notes.unshift(...neutralisationNotes(exposure));
   return {
     compliance: problems.length > 0 ? 'NON_COMPLIANT' : 'COMPLIANT',
+    classification,
     isRegistry,
     exposure,
     exemption,

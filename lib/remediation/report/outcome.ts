@@ -1,10 +1,11 @@
 /**
  * What the guard concluded and did for one bucket, and the one-line annotation AWS Config shows for it.
  */
-import { ActionRecord } from './actions';
+import { ActionRecord } from '../act/actions';
+import { IncidentClaim } from '../act/incident-claim';
 import { MAX_ANNOTATION_LENGTH, truncate } from './evaluations';
-import { ComplianceVerdict } from './decision';
-import { RemediationOutcome } from './remediate';
+import { ComplianceVerdict } from '../decide/decision';
+import { RemediationOutcome } from '../act/remediate';
 
 /** The guard's result for one bucket in one invocation. */
 export interface BucketOutcome {
@@ -12,6 +13,12 @@ export interface BucketOutcome {
   readonly compliance: ComplianceVerdict;
   /** Undefined when the bucket could not be read or was not looked at. */
   readonly isRegistry?: boolean;
+  /** The guard knows the bucket as a registry but its classification tag is gone or changed. */
+  readonly registryTagRemoved?: boolean;
+  /** Set for an exempt (NOT_APPLICABLE) bucket: its exemption, and whether it is public now. */
+  readonly exemption?: { readonly reason: string; readonly expires: string; readonly open: boolean };
+  /** This invocation's part in the incident, when there is one (something to close or to tell). */
+  readonly incident?: IncidentClaim;
   /** Why the bucket is NON_COMPLIANT, in short phrases. */
   readonly problems: readonly string[];
   /** Each way in, as the exposure judgement words it (`exposure.reasons`). */
@@ -38,14 +45,26 @@ export interface BucketOutcome {
 export const RELIES_ON_ACCOUNT_ANNOTATION = 'not public now: account-level Block Public Access is fully on';
 
 /**
- * True when on-call must hear about the bucket: something was public, changed, or could not be verified.
- * All three make a bucket NON_COMPLIANT; an exempt, compliant or vanished bucket pages nobody.
+ * True when on-call must hear about the bucket: something was public, changed, or could not be verified
+ * (all NON_COMPLIANT), or an exemption was just used to make a bucket public (a change event found it open:
+ * adding an exemption pages). Only once per incident: a duplicate of an incident another invocation owns
+ * is told by that one. A compliant or vanished bucket, or an exempt one seen by a sweep, pages nobody.
  *
  * @example
  * if (needsNotice(outcome)) await publishNotice(sns, topicArn, composeBucketNotice(outcome, context));
  */
 export function needsNotice(outcome: BucketOutcome): boolean {
-  return outcome.compliance === 'NON_COMPLIANT';
+  if (outcome.incident?.role === 'duplicate') return false;
+  if (outcome.compliance === 'NON_COMPLIANT') return true;
+  return outcome.exemption?.open === true && outcome.incident !== undefined;
+}
+
+/**
+ * True when the bucket was acted on and is still reachable by the public: the invocation must fail, so the
+ * dead-letter queue and the errors alarm see it, whatever the notice's fate.
+ */
+export function isStillPublic(outcome: BucketOutcome): boolean {
+  return outcome.remediation?.stillPublic === true;
 }
 
 /**
@@ -78,6 +97,7 @@ export function composeAnnotation(outcome: Omit<BucketOutcome, 'annotation' | 'b
       );
       break;
     case 'NON_COMPLIANT': {
+      if (outcome.remediation?.stillPublic === true) parts.push('STILL PUBLIC');
       const loop = outcome.remediation?.loop;
       if (loop !== undefined)
         parts.push(`LOOP: remediated ${loop.remediationsInLastHour} times in the last hour`);

@@ -3,8 +3,8 @@
  * PutEvaluations limit) with the run's result token.
  */
 import { ConfigServiceClient, Evaluation, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
-import { describeError } from './aws-errors';
-import { ComplianceVerdict } from './decision';
+import { describeError } from '../aws-errors';
+import { ComplianceVerdict } from '../decide/decision';
 
 /** PutEvaluations accepts at most this many evaluations per call. */
 export const EVALUATIONS_PER_BATCH = 100;

@@ -17,9 +17,9 @@ import {
   PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand,
   S3ControlClient,
 } from '@aws-sdk/client-s3-control';
-import { judgeAcl, judgeBlockPublicAccess, judgePolicy, PublicStatement } from '../exposure';
-import { describeError, errorName } from './aws-errors';
-import { AclRewrite, PolicyRewrite } from './rewrite';
+import { judgeAcl, judgeBlockPublicAccess, judgePolicy, PublicStatement } from '../../exposure';
+import { describeError, errorName } from '../aws-errors';
+import { AclRewrite, PolicyRewrite } from '../decide/rewrite';
 
 /** How an action ended. */
 export type ActionStatus = 'done' | 'failed' | 'skipped';

@@ -3,8 +3,8 @@
  * judgement names as public goes; every other statement and grant stays as it was. Pure.
  */
 import { Grant } from '@aws-sdk/client-s3';
-import { judgeAcl, judgePolicy, PublicGrant, PublicStatement } from '../exposure';
-import { BucketAcl } from './bucket-state';
+import { judgeAcl, judgePolicy, PublicGrant, PublicStatement } from '../../exposure';
+import { BucketAcl } from '../read/bucket-state';
 
 /** What to do with a bucket policy. */
 export type PolicyRewrite =

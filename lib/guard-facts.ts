@@ -1,0 +1,86 @@
+/**
+ * Facts the drift guard's construct (lib/public-access-guard.ts, lib/sensitive-registry-bucket.ts) and its
+ * handler (lib/remediation) must agree on, defined once: the events it listens to, its modes, the actions its
+ * role needs, where it keeps its records, and the environment it reads.
+ */
+
+/** `remediate` closes public buckets; `report` only judges, evaluates and notifies, and changes nothing. */
+export type GuardMode = 'remediate' | 'report';
+
+/** CloudTrail events (CloudTrail's names, not the SDK's) that can open, or unmark, one bucket. */
+export const BUCKET_EVENT_NAMES = [
+  'CreateBucket',
+  'PutBucketPolicy',
+  'PutBucketAcl',
+  'PutBucketPublicAccessBlock',
+  'DeleteBucketPublicAccessBlock',
+  'PutBucketOwnershipControls',
+  // Tags carry a bucket's registry classification and its exemption: changing them is a guarded change.
+  'PutBucketTagging',
+  'DeleteBucketTagging',
+] as const;
+
+/** CloudTrail events for the account's Block Public Access. */
+export const ACCOUNT_EVENT_NAMES = ['PutAccountPublicAccessBlock', 'DeleteAccountPublicAccessBlock'] as const;
+
+/** Every CloudTrail event of the seconds-level fast path: the EventBridge rule matches exactly these. */
+export const GUARDED_API_CALLS = [...BUCKET_EVENT_NAMES, ...ACCOUNT_EVENT_NAMES] as const;
+
+/** A CloudTrail event name the guard acts on for one bucket. */
+export type BucketEventName = (typeof BUCKET_EVENT_NAMES)[number];
+/** A CloudTrail event name the guard acts on for the account. */
+export type AccountEventName = (typeof ACCOUNT_EVENT_NAMES)[number];
+
+/** What the guard reads on any bucket: its judgement needs exactly these. */
+export const GUARD_BUCKET_READ_ACTIONS = [
+  's3:GetBucketPolicy',
+  's3:GetBucketAcl',
+  's3:GetBucketPublicAccessBlock',
+  's3:GetBucketTagging',
+  's3:GetBucketOwnershipControls',
+] as const;
+
+/** What the guard changes on a bucket, each only ever to tighten it (remediate mode only). */
+export const GUARD_BUCKET_TIGHTEN_ACTIONS = [
+  's3:PutBucketPolicy',
+  's3:DeleteBucketPolicy',
+  's3:PutBucketAcl',
+  's3:PutBucketPublicAccessBlock',
+] as const;
+
+/**
+ * IAM path of the guard's role. A registry's network perimeter (`allowedVpcEndpointIds`) lets roles on this
+ * path of the bucket's own account through for {@link GUARD_BUCKET_READ_ACTIONS} and
+ * {@link GUARD_BUCKET_TIGHTEN_ACTIONS} only: the guard runs outside any VPC.
+ */
+export const GUARD_ROLE_PATH = '/registry-guard/';
+
+/**
+ * Key prefixes of the guard's own records in its evidence bucket. No bucket name starts with `_`, so none of
+ * them mixes with a bucket's evidence (`<bucket>/<timestamp>-<id>.json`).
+ */
+export const EVIDENCE_PREFIXES = {
+  /** Notices acted on but not yet delivered: written before publishing, deleted once SNS took them. */
+  pendingNotices: '_pending-notices/',
+  /** One object per incident (bucket and observed state): the claim that makes twenty events one page. */
+  incidents: '_incidents/',
+  /** One object per bucket ever seen as a registry: a removed tag does not make it ordinary. */
+  registries: '_registries/',
+  /** Account-level evidence. */
+  account: '_account/',
+} as const;
+
+/** An exemption may last at most this many days from the day it is seen, unless configured otherwise. */
+export const DEFAULT_MAX_EXEMPTION_DAYS = 90;
+
+/** Environment variables the handler reads; the construct sets them. */
+export const GUARD_ENVIRONMENT = {
+  mode: 'GUARD_MODE',
+  evidenceBucket: 'EVIDENCE_BUCKET',
+  notifyTopicArn: 'NOTIFY_TOPIC_ARN',
+  maxExemptionDays: 'MAX_EXEMPTION_DAYS',
+  /** Comma-separated bucket names a human released from registry status through the deployment. */
+  releasedRegistries: 'RELEASED_REGISTRY_BUCKETS',
+  /** Seconds within which events for one bucket and one observed state are one incident. */
+  incidentWindowSeconds: 'INCIDENT_WINDOW_SECONDS',
+} as const;

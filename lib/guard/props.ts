@@ -1,0 +1,85 @@
+/**
+ * Validation of {@link PublicAccessGuardProps}: invalid props and combinations fail in the constructor,
+ * before any resource exists, naming the prop and what to do instead.
+ */
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DEFAULT_MAX_EXEMPTION_DAYS, GuardMode } from '../guard-facts';
+import type { PublicAccessGuardProps } from '../public-access-guard';
+
+/** Reserved concurrency of the guard's function unless `reservedConcurrentExecutions` says otherwise. */
+export const DEFAULT_RESERVED_CONCURRENCY = 10;
+/** The incident window unless `incidentWindow` says otherwise. */
+export const DEFAULT_INCIDENT_WINDOW = Duration.minutes(15);
+const MIN_INCIDENT_WINDOW_SECONDS = 60;
+const MAX_INCIDENT_WINDOW_SECONDS = 24 * 60 * 60;
+/** The handler refuses (and replaces with the default) anything above this; refuse it here first. */
+const MAX_EXEMPTION_DAYS_LIMIT = 3650;
+/** S3's general purpose bucket naming rules: 3 to 63 lowercase letters, digits, dots and hyphens. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Throws when the props of the guard at `guard` cannot work, with a message that starts with the guard's
+ * path and says what to do instead. Values that are tokens are left to deployment.
+ *
+ * @example
+ * validateGuardProps(this, props, props.mode ?? 'remediate');
+ */
+export function validateGuardProps(guard: Construct, props: PublicAccessGuardProps, mode: GuardMode): void {
+  const fail = (message: string): never => {
+    throw new Error(`PublicAccessGuard ${guard.node.path}: ${message}`);
+  };
+  if (mode !== 'remediate' && mode !== 'report') {
+    fail(`mode must be 'remediate' or 'report', not '${String(mode)}'.`);
+  }
+  if (props.enforceAccountBlockPublicAccess === true && mode !== 'remediate') {
+    fail(
+      "enforceAccountBlockPublicAccess needs mode 'remediate': in report mode the guard changes nothing. Instead, leave enforceAccountBlockPublicAccess off while reporting.",
+    );
+  }
+  const concurrency = props.reservedConcurrentExecutions ?? DEFAULT_RESERVED_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    fail('reservedConcurrentExecutions must be a positive integer.');
+  }
+  const maxExemptionDays = props.maxExemptionDays ?? DEFAULT_MAX_EXEMPTION_DAYS;
+  if (
+    !Token.isUnresolved(maxExemptionDays) &&
+    (!Number.isInteger(maxExemptionDays) ||
+      maxExemptionDays < 1 ||
+      maxExemptionDays > MAX_EXEMPTION_DAYS_LIMIT)
+  ) {
+    fail(
+      `maxExemptionDays must be a whole number from 1 to ${MAX_EXEMPTION_DAYS_LIMIT}, not ${String(maxExemptionDays)}.`,
+    );
+  }
+  for (const name of props.releasedRegistryBuckets ?? []) {
+    if (!Token.isUnresolved(name) && (!BUCKET_NAME.test(name) || name.includes('..'))) {
+      fail(
+        `releasedRegistryBuckets: '${name}' is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, no commas). List bucket names, not ARNs.`,
+      );
+    }
+  }
+  const window = props.incidentWindow;
+  if (window !== undefined && !window.isUnresolved()) {
+    const seconds = window.toSeconds({ integral: false });
+    if (
+      !Number.isInteger(seconds) ||
+      seconds < MIN_INCIDENT_WINDOW_SECONDS ||
+      seconds > MAX_INCIDENT_WINDOW_SECONDS
+    ) {
+      fail(`incidentWindow must be whole seconds from 1 minute to 24 hours, not ${window.toHumanString()}.`);
+    }
+  }
+  if (props.evidenceBucket !== undefined) {
+    if (props.evidenceObjectLock !== undefined) {
+      fail(
+        'evidenceObjectLock applies only to the evidence bucket the guard creates. Instead, give the supplied evidenceBucket its objectLock where you create it.',
+      );
+    }
+    if (Stack.of(props.evidenceBucket) !== Stack.of(guard)) {
+      fail(
+        "evidenceBucket must be in the guard's stack: its bucket policy names the guard's role, and the guard names the bucket, so two stacks would depend on each other. Instead, create it in the guard's stack or omit evidenceBucket.",
+      );
+    }
+  }
+}

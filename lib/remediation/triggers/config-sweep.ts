@@ -1,0 +1,50 @@
+/**
+ * AWS Config's periodic run: sweep every bucket of the Region, the safety net for whatever the fast path
+ * missed. The sweep watches the function's remaining time: it starts no bucket it may not finish, so the
+ * evaluations of every bucket judged are sent before Lambda stops it.
+ */
+import { describeError } from '../aws-errors';
+import { mapWithConcurrency } from '../concurrency';
+import { ConfigScheduledEvent } from '../events';
+import { guardBucket } from '../guard-bucket';
+import { listBucketNames } from '../read/bucket-list';
+import { RunReport } from '../report/run-report';
+import { RunContext } from '../run-context';
+
+/** Buckets judged at once during a sweep. */
+export const DEFAULT_SWEEP_CONCURRENCY = 8;
+/**
+ * Time kept back from a sweep for what must follow it: the last evaluation batches, outstanding notices and
+ * the final log line.
+ */
+export const SWEEP_TIME_RESERVE_MS = 30_000;
+
+/**
+ * @example
+ * await onConfigSweep(run, event, report, DEFAULT_SWEEP_CONCURRENCY);
+ */
+export async function onConfigSweep(
+  run: RunContext,
+  event: ConfigScheduledEvent,
+  report: RunReport,
+  concurrency: number = DEFAULT_SWEEP_CONCURRENCY,
+): Promise<void> {
+  report.expectEvaluations(event.resultToken, event.orderingTimestamp);
+  let buckets: string[];
+  try {
+    [buckets] = await Promise.all([listBucketNames(run.s3, run.region), run.registries.preload()]);
+  } catch (error) {
+    run.logger.error(`Sweep: ListBuckets failed: ${describeError(error)}`, { trigger: run.trigger });
+    throw error;
+  }
+  run.logger.info('Sweeping buckets', { buckets: buckets.length, region: run.region, trigger: run.trigger });
+  let unswept = 0;
+  await mapWithConcurrency(buckets, concurrency, async (bucket) => {
+    if (run.remainingMs() < SWEEP_TIME_RESERVE_MS) {
+      unswept += 1;
+      return;
+    }
+    await report.bucket(await guardBucket(run, bucket));
+  });
+  if (unswept > 0) report.sweepCutShort(unswept, buckets.length);
+}
