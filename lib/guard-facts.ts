@@ -62,10 +62,17 @@ export const GUARD_ROLE_PATH = '/registry-guard/';
 export const EVIDENCE_PREFIXES = {
   /** Notices acted on but not yet delivered: written before publishing, deleted once SNS took them. */
   pendingNotices: '_pending-notices/',
+  /**
+   * Pending-notice records that could not be parsed, moved aside (same name) so they neither block the
+   * notices behind them nor fail every later invocation; kept for a person to read, never retried.
+   */
+  unreadablePendingNotices: '_pending-notices-unreadable/',
   /** One object per incident (bucket and observed state): the claim that makes twenty events one page. */
   incidents: '_incidents/',
   /** One object per bucket ever seen as a registry: a removed tag does not make it ordinary. */
   registries: '_registries/',
+  /** Where a sweep that ran short of time left off, so the next one starts there. */
+  sweep: '_sweep/',
   /** Account-level evidence. */
   account: '_account/',
 } as const;

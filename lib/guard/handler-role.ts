@@ -208,5 +208,10 @@ export function acknowledgeRoleFindings(
 
 /** The evidence prefixes the guard reads back: its pending notices, incident claims and registry ledger. */
 function guardRecordPrefixes(): string[] {
-  return [EVIDENCE_PREFIXES.pendingNotices, EVIDENCE_PREFIXES.incidents, EVIDENCE_PREFIXES.registries];
+  return [
+    EVIDENCE_PREFIXES.pendingNotices,
+    EVIDENCE_PREFIXES.incidents,
+    EVIDENCE_PREFIXES.registries,
+    EVIDENCE_PREFIXES.sweep,
+  ];
 }

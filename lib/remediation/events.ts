@@ -109,7 +109,7 @@ export interface ParseOptions {
    * an arbitrary URL it is a request the guard makes for whoever forged the event.
    * @default {@link isCloudFormationResponseUrl}
    */
-  readonly isTrustedResponseUrl?: (url: URL) => boolean;
+  readonly isTrustedResponseUrl?: (url: URL, stackRegion?: string) => boolean;
 }
 
 /** CloudFormation's response buckets are named this, one per Region (`...-useast1`). */
@@ -119,13 +119,14 @@ const RESPONSE_BUCKET_PREFIX = 'cloudformation-custom-resource-response-';
  * True for a URL CloudFormation could have pre-signed for a custom resource's answer: https, the default
  * port, no credentials in it, on an Amazon S3 host of an AWS partition (`*.amazonaws.com`,
  * `*.amazonaws.com.cn`, with an `s3` or `s3-<region>` label), in one of CloudFormation's response buckets
- * (virtual-hosted or path style). Anything else would make the guard send a request for whoever forged it.
+ * (virtual-hosted or path style), the one of the stack's Region when it is known. Anything else would make
+ * the guard send a request for whoever forged it.
  *
  * @example
  * isCloudFormationResponseUrl(new URL('https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=1')); // true
  * isCloudFormationResponseUrl(new URL('https://my-bucket.s3.amazonaws.com/x')); // false
  */
-export function isCloudFormationResponseUrl(url: URL): boolean {
+export function isCloudFormationResponseUrl(url: URL, stackRegion?: string): boolean {
   if (url.protocol !== 'https:' || url.port !== '' || url.username !== '' || url.password !== '')
     return false;
   const host = url.hostname.toLowerCase();
@@ -135,7 +136,13 @@ export function isCloudFormationResponseUrl(url: URL): boolean {
   const s3Label = labels.findIndex((label) => label === 's3' || /^s3-[a-z0-9-]+$/.test(label));
   if (s3Label < 0) return false;
   const bucket = s3Label === 0 ? (url.pathname.split('/')[1] ?? '') : labels.slice(0, s3Label).join('.');
-  return bucket.startsWith(RESPONSE_BUCKET_PREFIX) && bucket.length > RESPONSE_BUCKET_PREFIX.length;
+  if (!bucket.startsWith(RESPONSE_BUCKET_PREFIX)) return false;
+  const regionCode = bucket.slice(RESPONSE_BUCKET_PREFIX.length);
+  // The bucket is CloudFormation's own for the stack's Region (`us-east-1` → `useast1`): anyone may create
+  // `cloudformation-custom-resource-response-attacker`, nobody but CloudFormation owns the Region's name.
+  return stackRegion === undefined
+    ? /^[a-z]+[0-9]+$/.test(regionCode)
+    : regionCode === stackRegion.replace(/-/g, '');
 }
 
 /**
@@ -201,10 +208,14 @@ const CUSTOM_RESOURCE_PROPERTIES: ReadonlySet<string> = new Set(['ServiceToken',
  */
 function parseCustomResourceRequest(
   fields: Fields,
-  isTrustedResponseUrl: (url: URL) => boolean,
+  isTrustedResponseUrl: (url: URL, stackRegion?: string) => boolean,
 ): AccountBlockPublicAccessRequestEvent {
+  const stackRegion =
+    typeof fields.StackId === 'string'
+      ? /^arn:[a-z0-9-]+:cloudformation:([a-z0-9-]+):/.exec(fields.StackId)?.[1]
+      : undefined;
   const ids: CloudFormationRequestIds = {
-    responseUrl: responseUrl(fields.ResponseURL, isTrustedResponseUrl),
+    responseUrl: responseUrl(fields.ResponseURL, (url) => isTrustedResponseUrl(url, stackRegion)),
     stackId: nonEmptyString(fields.StackId, 'StackId'),
     requestId: nonEmptyString(fields.RequestId, 'RequestId'),
     logicalResourceId: nonEmptyString(fields.LogicalResourceId, 'LogicalResourceId'),

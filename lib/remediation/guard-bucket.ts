@@ -3,13 +3,26 @@
  * it), decide, claim the incident, act (remediate mode), and hand the outcome to the report stage.
  */
 import { evidenceKey } from './act/evidence';
-import { claimIncident, closeIncident, IncidentClaim } from './act/incident-claim';
-import { remediateBucket } from './act/remediate';
+import { claimIncident, claimStateLeftBehind, closeIncident, IncidentClaim } from './act/incident-claim';
+import {
+  closeUnreadableBucket,
+  EvidencePlan,
+  PartialReading,
+  RemediationOutcome,
+  remediateBucket,
+} from './act/remediate';
 import { describeError } from './aws-errors';
+import { isRegistryClassificationTag } from '../classification';
+import { judgeBlockPublicAccess } from '../exposure';
 import { BucketDecision, decideBucket } from './decide/decision';
-import { stateFingerprint } from './decide/incident';
-import { readBucketState } from './read/bucket-state';
+import { readExemption } from './decide/exemption';
+import { stateFingerprint, stateFingerprintOfText } from './decide/incident';
+import { AccountBlockPublicAccessReading } from './read/account-state';
+import { LiveBucketState, readBucketState, UnreadableBucket } from './read/bucket-state';
+import { LedgerReading } from './read/registry-ledger';
+import { composeInterruptedNotice, noticeContextOf } from './report/notice';
 import { BucketOutcome, composeAnnotation, unverifiableOutcome } from './report/outcome';
+import { holdNotice, releaseHeldNotice } from './report/pending-notices';
 import { RunContext } from './run-context';
 
 /**
@@ -30,15 +43,27 @@ export async function guardBucket(run: RunContext, bucket: string): Promise<Buck
 }
 
 async function guardBucketUnsafe(run: RunContext, bucket: string): Promise<BucketOutcome> {
-  const readAt = run.now();
   const [reading, accountBlockPublicAccess, ledger] = await Promise.all([
-    readBucketState(run.s3, bucket),
+    readBucketState(run.s3, bucket, run.accountId),
     run.accountBlockPublicAccess(),
     run.registries.read(bucket),
   ]);
   if (reading.status === 'missing') return notApplicable(bucket, 'the bucket no longer exists');
   if (reading.status === 'unreadable') {
-    return unverifiableOutcome(bucket, `${reading.operation} failed with ${reading.error}`);
+    const unverifiable = `${reading.operation} failed with ${reading.error}`;
+    // Still one incident per cause: an attacker who denies the guard a read must not page on every event.
+    const incident = await claimFor(run, bucket, `unverifiable ${reading.operation} ${reading.error}`, {
+      windowMs: run.settings.incidentWindowMs,
+      stillInState: async () =>
+        (await readBucketState(run.s3, bucket, run.accountId)).status === 'unreadable',
+    });
+    const outcome = { ...unverifiableOutcome(bucket, unverifiable), incident };
+    const closable = closableWhenUnreadable(run, bucket, reading, ledger);
+    if (closable === undefined) return outcome;
+    const evidenceId = run.newId();
+    const plan = { evidenceId, key: evidenceKey(bucket, run.now(), evidenceId) };
+    const remediation = await closeUnreadableBucket(run, closable, incident, plan);
+    return { ...outcome, remediation, annotation: composeAnnotation({ ...outcome, remediation }) };
   }
   const { state } = reading;
   const now = run.now();
@@ -61,48 +86,163 @@ async function guardBucketUnsafe(run: RunContext, bucket: string): Promise<Bucke
   const worthAnIncident = decision.compliance === 'NON_COMPLIANT' || (exemptAndOpen && isChangeEvent(run));
   const evidenceId = run.newId();
   const plan = { evidenceId, key: evidenceKey(bucket, now, evidenceId) };
-  const incident: IncidentClaim | undefined = !worthAnIncident
+  const fingerprint = stateFingerprint(state);
+  const willAct = decision.compliance === 'NON_COMPLIANT' && decision.actOn && remediating;
+  // Held before the claim: an invocation that claims and then stops (a timeout, a crash) has left the notice
+  // that tells on-call; a duplicate drops its own once it knows it is one.
+  let heldNoticeKey = willAct
+    ? await holdNotice(
+        run,
+        composeInterruptedNotice(
+          bucketOutcome(bucket, decision, notes, undefined, undefined),
+          noticeContextOf(run),
+          run.settings.evidenceBucket === undefined
+            ? undefined
+            : `s3://${run.settings.evidenceBucket}/${plan.key}`,
+        ),
+        Math.min(run.remainingMs(), DEFAULT_HOLD_MS) + HOLD_MARGIN_MS,
+      )
+    : undefined;
+  const incident = !worthAnIncident
     ? undefined
-    : remediating && run.settings.evidenceBucket !== undefined
-      ? await claimIncident({
-          s3: run.s3,
-          evidenceBucket: run.settings.evidenceBucket,
-          bucket,
-          fingerprint: stateFingerprint(state),
-          readAt,
-          now,
-          // An exemption in use is news once per state, however long it lasts; a drift, once per window.
-          windowMs: exemptAndOpen ? Number.POSITIVE_INFINITY : run.settings.incidentWindowMs,
-          trigger: run.trigger,
-          evidenceKey: plan.key,
-        })
-      : {
-          role: 'unclaimed',
-          why: remediating ? 'no EVIDENCE_BUCKET to claim it in' : 'report mode writes nothing',
-        };
+    : await claimFor(run, bucket, exemptAndOpen ? `${fingerprint}-exempt` : fingerprint, {
+        // An exemption in use is news once per state, however long it lasts; a drift, once per window.
+        windowMs: exemptAndOpen ? Number.POSITIVE_INFINITY : run.settings.incidentWindowMs,
+        evidenceKey: plan.key,
+        stillInState: async () => {
+          const again = await readBucketState(run.s3, bucket, run.accountId);
+          return again.status === 'found' && stateFingerprint(again.state) === fingerprint;
+        },
+      });
   if (incident?.role === 'unclaimed' && remediating && run.settings.evidenceBucket !== undefined) {
     notes.push(`one-page-per-incident unavailable: ${incident.why}`);
   }
-
-  const remediation =
-    decision.compliance === 'NON_COMPLIANT' && remediating && incident !== undefined
-      ? await remediateBucket(run, state, decision, incident, plan)
-      : undefined;
-  // Closed means changed and verified: a bucket left as it was (an action failed) is still the same incident.
-  const closed =
-    remediation !== undefined &&
-    !remediation.stillPublic &&
-    remediation.actions.every((action) => action.status !== 'failed');
-  if (closed && incident?.role === 'owner') {
-    const failure = await closeIncident(
-      run.s3,
-      run.settings.evidenceBucket as string,
-      incident.key,
-      run.now(),
-    );
-    if (failure !== undefined) run.logger.warn('Incident not marked closed', { bucket, error: failure });
+  if (incident?.role === 'duplicate' && heldNoticeKey !== undefined) {
+    await releaseHeldNotice(run, heldNoticeKey);
+    heldNoticeKey = undefined;
   }
-  return bucketOutcome(bucket, decision, notes, incident, remediation);
+  const acting = willAct && incident !== undefined;
+  const remediation = acting ? await remediateBucket(run, state, decision, incident, plan) : undefined;
+  if (remediation !== undefined && incident !== undefined) {
+    await settleIncident(run, state, fingerprint, incident, remediation, plan, {
+      accountBlockPublicAccess,
+      ledger,
+    });
+  }
+  return { ...bucketOutcome(bucket, decision, notes, incident, remediation), heldNoticeKey };
+}
+
+/** Outside Lambda (no remaining time), a held notice waits this long: the guard function's timeout. */
+const DEFAULT_HOLD_MS = 5 * 60 * 1000;
+/** A held notice waits this much past the invocation's end: its own report may be the last thing it does. */
+const HOLD_MARGIN_MS = 60 * 1000;
+
+/**
+ * A bucket the guard could not read whole may still be closed with Block Public Access, which only tightens,
+ * when that is certainly not against anyone's decision: remediate mode, the reads that failed were refused
+ * (not throttled), its tags were read and show no exemption (or it is a registry, which none may exempt),
+ * and its Block Public Access was read (so the evidence keeps it) and is not already all on.
+ */
+function closableWhenUnreadable(
+  run: RunContext,
+  bucket: string,
+  reading: UnreadableBucket,
+  ledger: LedgerReading,
+): PartialReading | undefined {
+  if (
+    run.settings.mode !== 'remediate' ||
+    reading.tags === undefined ||
+    reading.blockPublicAccess === undefined
+  ) {
+    return undefined;
+  }
+  if (judgeBlockPublicAccess(reading.blockPublicAccess ?? undefined).allOn) return undefined;
+  // A refusal is lasting (and may be a bucket policy denying the guard on purpose); throttling or a 500
+  // passes, and the next event or sweep reads the bucket whole.
+  if (!reading.failedReads.every((failed) => failed.code === 'AccessDenied')) return undefined;
+  const registry =
+    reading.tags.some((tag) => isRegistryClassificationTag(tag.Key, tag.Value)) ||
+    (ledger.status === 'known' && !run.settings.releasedRegistries.has(bucket));
+  const exemption = readExemption(reading.tags, run.now(), run.settings.maxExemptionDays);
+  if (!registry && exemption.status === 'valid') return undefined;
+  return {
+    bucket,
+    tags: reading.tags,
+    blockPublicAccess: reading.blockPublicAccess,
+    unreadable: reading.failedReads.map((failed) => `${failed.operation}: ${failed.error}`),
+  };
+}
+
+/** Claims the incident for this run in remediate mode with an evidence bucket; otherwise says why not. */
+async function claimFor(
+  run: RunContext,
+  bucket: string,
+  fingerprint: string,
+  options: { windowMs: number; stillInState: () => Promise<boolean>; evidenceKey?: string },
+): Promise<IncidentClaim> {
+  const evidenceBucket = run.settings.evidenceBucket;
+  if (run.settings.mode !== 'remediate') return { role: 'unclaimed', why: 'report mode writes nothing' };
+  if (evidenceBucket === undefined) return { role: 'unclaimed', why: 'no EVIDENCE_BUCKET to claim it in' };
+  return claimIncident({
+    s3: run.s3,
+    evidenceBucket,
+    bucket,
+    fingerprint: fingerprint.length > 64 ? stateFingerprintOfText(fingerprint) : fingerprint,
+    now: run.now(),
+    windowMs: options.windowMs,
+    trigger: run.trigger,
+    evidenceKey: options.evidenceKey ?? '',
+    stillInState: options.stillInState,
+  });
+}
+
+/**
+ * After acting: when the bucket really left the claimed state, the incident is closed (so the same state
+ * seen again later is a reopening), and the state it was left in, if still non-compliant (a registry whose
+ * tag is gone, a policy left for a human), is claimed for the same incident, so the events that follow
+ * are not pages of their own. Any invocation that changed the bucket does this, owner or duplicate.
+ */
+async function settleIncident(
+  run: RunContext,
+  before: LiveBucketState,
+  fingerprint: string,
+  incident: IncidentClaim,
+  remediation: RemediationOutcome,
+  plan: EvidencePlan,
+  facts: { accountBlockPublicAccess: AccountBlockPublicAccessReading; ledger: LedgerReading },
+): Promise<void> {
+  const evidenceBucket = run.settings.evidenceBucket;
+  const changed = remediation.actions.some(
+    (action) => action.kind !== 'evidence' && action.status === 'done',
+  );
+  if (evidenceBucket === undefined || incident.role === 'unclaimed' || !changed) return;
+  const after = await readBucketState(run.s3, before.bucket, run.accountId);
+  if (after.status !== 'found') return;
+  const left = stateFingerprint(after.state);
+  if (left === fingerprint) return;
+  const closing = await closeIncident(run.s3, evidenceBucket, incident.key, run.now());
+  if (closing !== undefined)
+    run.logger.warn('Incident not marked closed', { bucket: before.bucket, error: closing });
+  const leftDecision = decideBucket({
+    state: after.state,
+    accountBlockPublicAccess: facts.accountBlockPublicAccess,
+    now: run.now(),
+    ledger: facts.ledger,
+    releasedRegistries: run.settings.releasedRegistries,
+    maxExemptionDays: run.settings.maxExemptionDays,
+  });
+  if (leftDecision.compliance !== 'NON_COMPLIANT') return;
+  const claiming = await claimStateLeftBehind({
+    s3: run.s3,
+    evidenceBucket,
+    bucket: before.bucket,
+    fingerprint: left,
+    now: run.now(),
+    trigger: run.trigger,
+    evidenceKey: incident.role === 'duplicate' ? (incident.evidenceKey ?? plan.key) : plan.key,
+  });
+  if (claiming !== undefined)
+    run.logger.warn('State left behind not claimed', { bucket: before.bucket, error: claiming });
 }
 
 function bucketOutcome(

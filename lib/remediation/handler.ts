@@ -51,7 +51,7 @@ export interface GuardDependencies {
    * Which custom-resource ResponseURLs may be answered. Only tests widen it (to a loopback server).
    * @default https CloudFormation response URLs on Amazon S3 hosts
    */
-  readonly isTrustedResponseUrl?: (url: URL) => boolean;
+  readonly isTrustedResponseUrl?: (url: URL, stackRegion?: string) => boolean;
   /** Pending notices younger than this are left to the invocation that wrote them. @default 30 s */
   readonly pendingNoticeMinAgeMs?: number;
 }

@@ -24,6 +24,7 @@ export * from './read/bucket-state';
 export * from './read/bucket-list';
 export * from './read/account-state';
 export * from './read/registry-ledger';
+export * from './read/sweep-cursor';
 export * from './decide/exemption';
 export * from './decide/decision';
 export * from './decide/rewrite';

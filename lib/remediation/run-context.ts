@@ -63,7 +63,7 @@ export interface RunContext {
 }
 
 /** What {@link createRunContext} needs besides what it derives. */
-export interface RunContextInput extends Omit<RunContext, 'accountBlockPublicAccess' | 'registries'> {}
+export type RunContextInput = Omit<RunContext, 'accountBlockPublicAccess' | 'registries'>;
 
 /**
  * Builds the run's context; the account's Block Public Access is read lazily, once, and an unreadable

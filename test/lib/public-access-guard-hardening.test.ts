@@ -318,7 +318,7 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
     }
   });
 
-  test('both modes read the guard records: ListBucket on the bucket, GetObject under its three prefixes only', () => {
+  test('both modes read the guard records: ListBucket on the bucket, GetObject under its four record prefixes only', () => {
     for (const { template, guard } of [remediate, report]) {
       const statements = roleStatements(template, guard);
       expect(statements).toContainEqual({
@@ -335,6 +335,7 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
           objectsUnder(evidenceId, EVIDENCE_PREFIXES.pendingNotices),
           objectsUnder(evidenceId, EVIDENCE_PREFIXES.incidents),
           objectsUnder(evidenceId, EVIDENCE_PREFIXES.registries),
+          objectsUnder(evidenceId, EVIDENCE_PREFIXES.sweep),
         ],
       });
       expect(actionsOf(statements)).toEqual(

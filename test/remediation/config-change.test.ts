@@ -70,7 +70,8 @@ describe('ConfigurationItemChangeNotification: an opened registry bucket', () =>
         OrderingTimestamp: CAPTURE_TIME,
       }),
     ]);
-    expect(account.s3Mock.commandCalls(GetBucketTaggingCommand, { Bucket: ROLL })).toHaveLength(1);
+    // Once to judge it, once after closing it to see what state it was left in (the incident's end).
+    expect(account.s3Mock.commandCalls(GetBucketTaggingCommand, { Bucket: ROLL })).toHaveLength(2);
   });
 
   test('writes the evidence object before changing anything', () => {
@@ -109,7 +110,12 @@ describe('ConfigurationItemChangeNotification: an opened registry bucket', () =>
       'GetBucketAcl',
       'PutBucketAcl',
       'GetBucketAcl',
+      // Then the state the guard left it in, read once more: it differs, so the incident is closed.
+      ...['GetBucketTagging', 'GetBucketPolicy', 'GetBucketAcl', 'GetPublicAccessBlock'],
     ]);
+    expect(account.records('_incidents/').values().next().value).toMatchObject({
+      closedAt: expect.any(String),
+    });
   });
 
   test('the evidence is written once, never over another object, with its SHA-256 for S3 to check', () => {
@@ -160,6 +166,7 @@ describe('ConfigurationItemChangeNotification: an opened registry bucket', () =>
     expect(account.s3Mock.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).toEqual({
       Bucket: ROLL,
       PublicAccessBlockConfiguration: ALL_ON,
+      ExpectedBucketOwner: ACCOUNT,
     });
     expect(account.buckets.get(ROLL)?.blockPublicAccess).toEqual(ALL_ON);
     const operations = account.operations();
@@ -185,6 +192,7 @@ describe('ConfigurationItemChangeNotification: an opened registry bucket', () =>
     expect(calls[0].args[0].input).toEqual({
       Bucket: ROLL,
       AccessControlPolicy: { Owner: OWNER, Grants: [OWNER_GRANT, LOG_DELIVERY_GRANT] },
+      ExpectedBucketOwner: ACCOUNT,
     });
   });
 

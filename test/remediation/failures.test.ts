@@ -39,7 +39,7 @@ function changes(account: FakeAccount): string[] {
 }
 
 describe('reading the bucket fails', () => {
-  test('AccessDenied: NON_COMPLIANT “could not be verified”, on-call told, error logged, nothing changed', async () => {
+  test('AccessDenied: NON_COMPLIANT “could not be verified”, on-call told, error logged; Block Public Access turned on (backed up), nothing else changed', async () => {
     const account = new FakeAccount();
     openRegistry(account);
     account.failAlways('GetBucketPolicy', ROLL, s3Error('AccessDenied', 'Access Denied', 403));
@@ -50,13 +50,21 @@ describe('reading the bucket fails', () => {
       Annotation:
         'Could not be verified, so treated as non-compliant: GetBucketPolicy failed with AccessDenied: Access Denied.',
     });
-    expect(changes(account)).toEqual([]);
+    // A refusal may be the bucket's own policy denying the guard: Block Public Access, which only tightens
+    // and whose previous value was read, is turned on; the policy and ACL are left alone.
+    expect(changes(account)).toEqual(['PutObject', 'PutPublicAccessBlock']);
+    expect(account.buckets.get(ROLL)?.blockPublicAccess).toEqual(ALL_ON);
+    const [evidence] = account.evidence().values();
+    expect(evidence.before).toMatchObject({
+      blockPublicAccess: null,
+      unreadable: ['GetBucketPolicy: AccessDenied: Access Denied'],
+    });
     const [notice] = account.notices();
     expect(notice.subject).toBe(`registry-guard: could not verify bucket ${ROLL}`);
     expect(notice.message).toContain(
       'Could not verify: GetBucketPolicy failed with AccessDenied: Access Denied.',
     );
-    expect(notice.message).toContain('Treat the bucket as possibly public');
+    expect(notice.message).toContain('turned on Block Public Access, which only tightens');
     expect(account.logger.errors()).toEqual(['Bucket could not be verified']);
     expect(account.logger.entries.find((entry) => entry.level === 'error')?.attributes).toMatchObject({
       bucket: ROLL,

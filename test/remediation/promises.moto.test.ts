@@ -529,6 +529,12 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       expect(notices).toHaveLength(1);
       expect(notices[0].Message).not.toContain('LOOP');
       expect(remediatedLines()).toBe(1);
+      // Each invocation held an "interrupted" notice before claiming: the owner's was replaced by the real
+      // one and deleted once sent, the duplicates dropped theirs. None is left to page later.
+      const pending = await s3.send(
+        new ListObjectsV2Command({ Bucket: EVIDENCE_BUCKET, Prefix: '_pending-notices/' }),
+      );
+      expect(pending.Contents ?? []).toEqual([]);
 
       // Reopened in the same state after it was closed: a new incident, told as a reopening.
       await s3.send(

@@ -247,8 +247,17 @@ describe('input is verified', () => {
     ['https://cloudformation-custom-resource-response-useast1.nots3.amazonaws.com/x', false],
     ['https://cloudformation-custom-resource-response-.s3.amazonaws.com/x', false],
     ['https://169.254.169.254/latest/meta-data', false],
+    ['https://cloudformation-custom-resource-response-attacker.s3.amazonaws.com/x', false],
   ])('%s is a CloudFormation response URL: %s', (url, expected) => {
     expect(isCloudFormationResponseUrl(new URL(url))).toBe(expected);
+  });
+
+  test('with the stack’s Region known, only that Region’s response bucket is CloudFormation’s', () => {
+    const url = (suffix: string) =>
+      new URL(`https://cloudformation-custom-resource-response-${suffix}.s3.amazonaws.com/x`);
+    expect(isCloudFormationResponseUrl(url('useast1'), 'us-east-1')).toBe(true);
+    expect(isCloudFormationResponseUrl(url('uswest2'), 'us-east-1')).toBe(false);
+    expect(isCloudFormationResponseUrl(url('useast1x1'), 'us-east-1')).toBe(false);
   });
 
   test.each([

@@ -65,6 +65,7 @@ const GUARD_RECORD_PREFIXES = [
   EVIDENCE_PREFIXES.incidents,
   EVIDENCE_PREFIXES.pendingNotices,
   EVIDENCE_PREFIXES.registries,
+  EVIDENCE_PREFIXES.unreadablePendingNotices,
 ];
 
 const FIXTURES = path.join(__dirname, '../fixtures/remediation');
@@ -265,8 +266,20 @@ export async function refusedUrl(): Promise<string> {
  * What a test handler may answer: the real rule, plus the loopback response server the tests stand in
  * for CloudFormation's pre-signed URL with.
  */
-export function isLoopbackOrCloudFormation(url: URL): boolean {
-  return (url.protocol === 'http:' && url.hostname === '127.0.0.1') || isCloudFormationResponseUrl(url);
+export function isLoopbackOrCloudFormation(url: URL, stackRegion?: string): boolean {
+  return (
+    (url.protocol === 'http:' && url.hostname === '127.0.0.1') ||
+    isCloudFormationResponseUrl(url, stackRegion)
+  );
+}
+
+/** A ListObjectsV2 continuation token of the fake: the last key listed, encoded so callers cannot read it. */
+function continueAfter(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64');
+}
+
+function listedAfter(continuationToken: string): string {
+  return Buffer.from(continuationToken, 'base64').toString('utf8');
 }
 
 /** A stable ETag for a body, as S3's MD5 is for a simple upload. */
@@ -288,6 +301,11 @@ export interface FakeBucket {
   blockPublicAccess?: PublicAccessBlockConfiguration;
   objectOwnership?: string;
   region?: string;
+  /**
+   * The account that owns the bucket ({@link ACCOUNT} unless set): a call whose ExpectedBucketOwner names
+   * another account is refused with AccessDenied (403), as S3 refuses it.
+   */
+  accountId?: string;
 }
 
 /** A logger that keeps what it is told, for assertions. */
@@ -315,6 +333,8 @@ export interface SentOperation {
   readonly bucket?: string;
   /** The object key, or the prefix of a listing. */
   readonly key?: string;
+  /** The ExpectedBucketOwner the call sent, if any. */
+  readonly expectedBucketOwner?: string;
 }
 
 /** True for a call on the guard's own records in the evidence bucket: `_incidents/`, `_registries/`, ... */
@@ -361,46 +381,46 @@ export class FakeAccount {
     });
     const s3 = this.s3Mock;
     s3.on(GetBucketTaggingCommand).callsFake((input) =>
-      this.withBucket('GetBucketTagging', input.Bucket, (bucket) => {
+      this.withBucket('GetBucketTagging', input, (bucket) => {
         if (bucket.tags === undefined || bucket.tags.length === 0)
           throw s3Error('NoSuchTagSet', 'The TagSet does not exist', 404);
         return { TagSet: bucket.tags };
       }),
     );
     s3.on(GetBucketPolicyCommand).callsFake((input) =>
-      this.withBucket('GetBucketPolicy', input.Bucket, (bucket) => {
+      this.withBucket('GetBucketPolicy', input, (bucket) => {
         if (bucket.policy === undefined)
           throw s3Error('NoSuchBucketPolicy', 'The bucket policy does not exist', 404);
         return { Policy: bucket.policy };
       }),
     );
     s3.on(PutBucketPolicyCommand).callsFake((input) =>
-      this.withBucket('PutBucketPolicy', input.Bucket, (bucket) => {
+      this.withBucket('PutBucketPolicy', input, (bucket) => {
         bucket.policy = input.Policy;
         return {};
       }),
     );
     s3.on(DeleteBucketPolicyCommand).callsFake((input) =>
-      this.withBucket('DeleteBucketPolicy', input.Bucket, (bucket) => {
+      this.withBucket('DeleteBucketPolicy', input, (bucket) => {
         bucket.policy = undefined;
         return {};
       }),
     );
     s3.on(GetBucketAclCommand).callsFake((input) =>
-      this.withBucket('GetBucketAcl', input.Bucket, (bucket) => ({
+      this.withBucket('GetBucketAcl', input, (bucket) => ({
         Owner: bucket.owner ?? OWNER,
         Grants: bucket.grants ?? [OWNER_GRANT],
       })),
     );
     s3.on(PutBucketAclCommand).callsFake((input) =>
-      this.withBucket('PutBucketAcl', input.Bucket, (bucket) => {
+      this.withBucket('PutBucketAcl', input, (bucket) => {
         bucket.owner = input.AccessControlPolicy.Owner;
         bucket.grants = input.AccessControlPolicy.Grants;
         return {};
       }),
     );
     s3.on(GetPublicAccessBlockCommand).callsFake((input) =>
-      this.withBucket('GetPublicAccessBlock', input.Bucket, (bucket) => {
+      this.withBucket('GetPublicAccessBlock', input, (bucket) => {
         if (bucket.blockPublicAccess === undefined) {
           throw s3Error(
             'NoSuchPublicAccessBlockConfiguration',
@@ -412,13 +432,13 @@ export class FakeAccount {
       }),
     );
     s3.on(PutPublicAccessBlockCommand).callsFake((input) =>
-      this.withBucket('PutPublicAccessBlock', input.Bucket, (bucket) => {
+      this.withBucket('PutPublicAccessBlock', input, (bucket) => {
         bucket.blockPublicAccess = { ...input.PublicAccessBlockConfiguration };
         return {};
       }),
     );
     s3.on(GetBucketOwnershipControlsCommand).callsFake((input) =>
-      this.withBucket('GetBucketOwnershipControls', input.Bucket, (bucket) => {
+      this.withBucket('GetBucketOwnershipControls', input, (bucket) => {
         if (bucket.objectOwnership === undefined) {
           throw s3Error(
             'OwnershipControlsNotFoundError',
@@ -430,7 +450,7 @@ export class FakeAccount {
       }),
     );
     s3.on(PutObjectCommand).callsFake((input) =>
-      this.withBucket('PutObject', input.Bucket, () => {
+      this.withBucket('PutObject', input, () => {
         const name = `${input.Bucket}/${input.Key}`;
         const existing = this.objects.get(name);
         if (input.IfNoneMatch === '*' && existing !== undefined) {
@@ -453,32 +473,35 @@ export class FakeAccount {
       }),
     );
     s3.on(GetObjectCommand).callsFake((input) =>
-      this.withBucket('GetObject', input.Bucket, () => {
+      this.withBucket('GetObject', input, () => {
         const body = this.objects.get(`${input.Bucket}/${input.Key}`);
         if (body === undefined) throw s3Error('NoSuchKey', 'The specified key does not exist.', 404);
         return { Body: { transformToString: async () => body }, ETag: etagOf(body) };
       }),
     );
     s3.on(HeadObjectCommand).callsFake((input) =>
-      this.withBucket('HeadObject', input.Bucket, () => {
+      this.withBucket('HeadObject', input, () => {
         const body = this.objects.get(`${input.Bucket}/${input.Key}`);
         if (body === undefined) throw s3Error('NotFound', 'Not Found', 404);
         return { ETag: etagOf(body) };
       }),
     );
     s3.on(DeleteObjectCommand).callsFake((input) =>
-      this.withBucket('DeleteObject', input.Bucket, () => {
+      this.withBucket('DeleteObject', input, () => {
         this.objects.delete(`${input.Bucket}/${input.Key}`);
         return {};
       }),
     );
     s3.on(ListObjectsV2Command).callsFake((input) =>
-      this.withBucket('ListObjectsV2', input.Bucket, () => {
+      this.withBucket('ListObjectsV2', input, () => {
         const prefix = `${input.Bucket}/${input.Prefix ?? ''}`;
         const keys = [...this.objects.keys()]
           .filter((name) => name.startsWith(prefix))
           .map((name) => name.slice(input.Bucket.length + 1))
           .filter((key) => input.StartAfter === undefined || key > input.StartAfter)
+          .filter(
+            (key) => input.ContinuationToken === undefined || key > listedAfter(input.ContinuationToken),
+          )
           .filter(
             (key) =>
               input.Delimiter === undefined || !key.slice(input.Prefix.length).includes(input.Delimiter),
@@ -490,6 +513,9 @@ export class FakeAccount {
           Contents: page.map((Key) => ({ Key, LastModified: NOW })),
           KeyCount: page.length,
           IsTruncated: page.length < keys.length,
+          // Opaque to the caller, as S3's is: here, the last key of this page.
+          NextContinuationToken:
+            page.length < keys.length && page.length > 0 ? continueAfter(page[page.length - 1]) : undefined,
         };
       }),
     );
@@ -605,11 +631,17 @@ export class FakeAccount {
           name: `${prefix}${command.constructor.name.replace(/Command$/, '')}`,
           bucket: typeof input.Bucket === 'string' ? input.Bucket : undefined,
           key: typeof key === 'string' ? key : undefined,
+          expectedBucketOwner:
+            typeof input.ExpectedBucketOwner === 'string' ? input.ExpectedBucketOwner : undefined,
         };
       });
     return [...named(this.s3Mock, ''), ...named(this.s3ControlMock, 's3control:')]
       .sort((a, b) => a.callId - b.callId)
-      .map(({ name, bucket, key }) => ({ name, bucket, key }));
+      .map(({ name, bucket, key, expectedBucketOwner }) =>
+        expectedBucketOwner === undefined
+          ? { name, bucket, key }
+          : { name, bucket, key, expectedBucketOwner },
+      );
   }
 
   /** The operations sent for one bucket (its Bucket parameter), in order. */
@@ -682,10 +714,19 @@ export class FakeAccount {
     );
   }
 
-  private withBucket<T>(operation: string, name: string, run: (bucket: FakeBucket) => T): T {
+  private withBucket<T>(
+    operation: string,
+    input: { Bucket: string; ExpectedBucketOwner?: string },
+    run: (bucket: FakeBucket) => T,
+  ): T {
+    const name = input.Bucket;
     this.failIfAsked(operation, name);
     const bucket = this.buckets.get(name);
     if (bucket === undefined) throw s3Error('NoSuchBucket', 'The specified bucket does not exist', 404);
+    const expected = input.ExpectedBucketOwner;
+    if (expected !== undefined && expected !== (bucket.accountId ?? ACCOUNT)) {
+      throw s3Error('AccessDenied', 'Access Denied', 403);
+    }
     return run(bucket);
   }
 

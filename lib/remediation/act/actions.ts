@@ -20,6 +20,7 @@ import {
 import { judgeAcl, judgeBlockPublicAccess, judgePolicy, PublicStatement } from '../../exposure';
 import { describeError, errorName } from '../aws-errors';
 import { AclRewrite, PolicyRewrite } from '../decide/rewrite';
+import { expectedBucketOwner } from '../read/bucket-state';
 
 /** How an action ended. */
 export type ActionStatus = 'done' | 'failed' | 'skipped';
@@ -48,21 +49,36 @@ const ALL_ON = {
 } as const;
 
 /**
- * Turns on all four bucket-level Block Public Access settings, then reads them back.
+ * Turns on all four bucket-level Block Public Access settings, then reads them back. With `expectedOwner`
+ * (the guard's account id), both calls send `ExpectedBucketOwner`, so a bucket of the same name in another
+ * account is never changed.
  *
  * @example
- * const record = await enableBucketBlockPublicAccess(new S3Client({}), 'roll');
+ * const record = await enableBucketBlockPublicAccess(new S3Client({}), 'roll', '123456789012');
  * record.verified; // true once S3 reports all four on
  */
-export async function enableBucketBlockPublicAccess(s3: S3Client, bucket: string): Promise<ActionRecord> {
+export async function enableBucketBlockPublicAccess(
+  s3: S3Client,
+  bucket: string,
+  expectedOwner?: string,
+): Promise<ActionRecord> {
+  const ownerCheck = expectedBucketOwner(expectedOwner);
   return changeThenVerify(
     'block-public-access',
     'Turned on all four bucket-level Block Public Access settings',
     () =>
-      s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: ALL_ON })),
+      s3.send(
+        new PutPublicAccessBlockCommand({
+          Bucket: bucket,
+          PublicAccessBlockConfiguration: ALL_ON,
+          ...ownerCheck,
+        }),
+      ),
     async () =>
       whatIsStillOff(
-        await readBlockPublicAccess(() => s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))),
+        await readBlockPublicAccess(() =>
+          s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket, ...ownerCheck })),
+        ),
       ),
   );
 }
@@ -98,26 +114,29 @@ export async function restoreAccountBlockPublicAccess(
 
 /**
  * Applies a {@link PolicyRewrite}: writes the policy without its public statements, or deletes it when
- * none is left, then reads it back and judges it again.
+ * none is left, then reads it back and judges it again. With `expectedOwner`, every call sends
+ * `ExpectedBucketOwner`.
  *
  * @example
  * const rewrite = policyWithoutPublicStatements(policyText);
- * if (rewrite.kind === 'replace' || rewrite.kind === 'delete') await applyPolicyRewrite(new S3Client({}), 'roll', rewrite);
+ * if (rewrite.kind === 'replace' || rewrite.kind === 'delete') await applyPolicyRewrite(new S3Client({}), 'roll', rewrite, '123456789012');
  */
 export async function applyPolicyRewrite(
   s3: S3Client,
   bucket: string,
   rewrite: Extract<PolicyRewrite, { kind: 'replace' | 'delete' }>,
+  expectedOwner?: string,
 ): Promise<ActionRecord> {
+  const ownerCheck = expectedBucketOwner(expectedOwner);
   const removed = describeStatements(rewrite.removed);
   if (rewrite.kind === 'delete') {
     return changeThenVerify(
       'policy',
       `Deleted the bucket policy: every statement was public (${removed})`,
-      () => s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket })),
+      () => s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket, ...ownerCheck })),
       async () => {
         try {
-          await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+          await s3.send(new GetBucketPolicyCommand({ Bucket: bucket, ...ownerCheck }));
           return 'the bucket still has a policy';
         } catch (error) {
           if (errorName(error) === 'NoSuchBucketPolicy') return undefined;
@@ -129,9 +148,9 @@ export async function applyPolicyRewrite(
   return changeThenVerify(
     'policy',
     `Removed ${removed} from the bucket policy; kept the other ${count(rewrite.keptStatements, 'statement')} unchanged`,
-    () => s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: rewrite.policy })),
+    () => s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: rewrite.policy, ...ownerCheck })),
     async () => {
-      const readBack = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+      const readBack = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket, ...ownerCheck }));
       return judgePolicy(readBack.Policy, { kind: 'bucket' }).isPublic
         ? 'the policy is still public'
         : undefined;
@@ -141,16 +160,19 @@ export async function applyPolicyRewrite(
 
 /**
  * Writes the ACL without its public grants, keeping the owner and every other grant, then reads it back.
+ * With `expectedOwner`, both calls send `ExpectedBucketOwner`.
  *
  * @example
  * const rewrite = aclWithoutPublicGrants(acl);
- * if (rewrite.changed) await applyAclRewrite(new S3Client({}), 'roll', rewrite);
+ * if (rewrite.changed) await applyAclRewrite(new S3Client({}), 'roll', rewrite, '123456789012');
  */
 export async function applyAclRewrite(
   s3: S3Client,
   bucket: string,
   rewrite: AclRewrite,
+  expectedOwner?: string,
 ): Promise<ActionRecord> {
+  const ownerCheck = expectedBucketOwner(expectedOwner);
   const grants = rewrite.removed.map((grant) => `${grant.permission} to ${grant.grantee}`).join(', ');
   const action = `Removed the public ACL grants (${grants}); kept the other ${count(rewrite.acl.Grants.length, 'grant')} unchanged`;
   const owner = rewrite.acl.Owner;
@@ -171,10 +193,11 @@ export async function applyAclRewrite(
         new PutBucketAclCommand({
           Bucket: bucket,
           AccessControlPolicy: { Owner: owner, Grants: rewrite.acl.Grants },
+          ...ownerCheck,
         }),
       ),
     async () => {
-      const readBack = await s3.send(new GetBucketAclCommand({ Bucket: bucket }));
+      const readBack = await s3.send(new GetBucketAclCommand({ Bucket: bucket, ...ownerCheck }));
       return judgeAcl({ Grants: readBack.Grants ?? [] }).isPublic
         ? 'the ACL still has a public grant'
         : undefined;

@@ -52,7 +52,20 @@ export interface EvidenceDocument {
   /** Set when this is the {@link LOOP_THRESHOLD}th remediation or more within the hour. */
   readonly loop?: { readonly remediationsInLastHour: number };
   readonly before:
-    BucketSnapshot | { readonly accountBlockPublicAccess: PublicAccessBlockConfiguration | null };
+    | BucketSnapshot
+    | PartialSnapshot
+    | { readonly accountBlockPublicAccess: PublicAccessBlockConfiguration | null };
+}
+
+/**
+ * What could be read of a bucket the guard could not read whole, before it turned on its Block Public
+ * Access: only that setting is changed, so only that setting needs keeping, and it was read.
+ */
+export interface PartialSnapshot {
+  readonly blockPublicAccess: PublicAccessBlockConfiguration | null;
+  readonly tags: readonly Tag[];
+  /** The reads that failed, each `Operation: error`. */
+  readonly unreadable: readonly string[];
 }
 
 /**

@@ -5,11 +5,11 @@
  * evidence bucket; exactly one wins. The winner backs up, closes, tells on-call and counts; the others still
  * close what they can, but write no evidence and send no notice.
  *
- * A claim stays the incident's for the incident window, until the bucket is closed: an event that reads the
- * same open state *after* the claim's owner closed it saw the bucket reopen, which is a new incident (and,
- * counted with the others of the hour, a loop).
+ * A claim stays the incident's for the incident window, until the bucket is closed: an event that finds the
+ * claim closed and the bucket, read again, still (or again) in the claimed state saw it reopen, which is a
+ * new incident (and, counted with the others of the hour, a loop).
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EVIDENCE_PREFIXES } from '../../guard-facts';
 import { describeError, errorName } from '../aws-errors';
 
@@ -53,8 +53,12 @@ export interface ClaimRequest {
   readonly evidenceBucket: string;
   readonly bucket: string;
   readonly fingerprint: string;
-  /** When the state was read: later than a close means the bucket reopened. */
-  readonly readAt: Date;
+  /**
+   * Reads the bucket again and says whether it is still in the claimed state: asked only when the claim's
+   * owner already closed it, to tell a stale read (a duplicate) from a bucket opened again (a new incident)
+   * without comparing two machines' clocks.
+   */
+  readonly stillInState: () => Promise<boolean>;
   readonly now: Date;
   readonly windowMs: number;
   readonly trigger: string;
@@ -75,7 +79,7 @@ export function incidentKey(bucket: string, fingerprint: string): string {
  * Claims the incident for this invocation, or learns who has it.
  *
  * @example
- * const claim = await claimIncident({ s3, evidenceBucket, bucket, fingerprint, readAt, now, windowMs, trigger, evidenceKey });
+ * const claim = await claimIncident({ s3, evidenceBucket, bucket, fingerprint, now, windowMs, trigger, evidenceKey, stillInState });
  * if (claim.role !== 'duplicate') await publishNotice(...);
  */
 export async function claimIncident(request: ClaimRequest): Promise<IncidentClaim> {
@@ -111,10 +115,17 @@ export async function claimIncident(request: ClaimRequest): Promise<IncidentClai
     return unclaimed(request, error);
   }
   const claimedAt = Date.parse(existing.record.claimedAt ?? '');
-  const closedAt = Date.parse(existing.record.closedAt ?? '');
   const withinWindow = Number.isFinite(claimedAt) && request.now.getTime() - claimedAt < request.windowMs;
-  const closedBeforeRead = Number.isFinite(closedAt) && closedAt < request.readAt.getTime();
-  if (withinWindow && !closedBeforeRead) {
+  const closed = existing.record.closedAt !== undefined;
+  let reopened = false;
+  if (withinWindow && closed) {
+    try {
+      reopened = await request.stillInState();
+    } catch (error) {
+      return unclaimed(request, error);
+    }
+  }
+  if (withinWindow && !reopened) {
     return {
       role: 'duplicate',
       key,
@@ -127,10 +138,10 @@ export async function claimIncident(request: ClaimRequest): Promise<IncidentClai
   try {
     // Only the first of several reopen events replaces the old claim; the others find it changed.
     await write({ IfMatch: existing.etag });
-    return { role: 'owner', key, reopened: closedBeforeRead };
+    return { role: 'owner', key, reopened: closed };
   } catch (error) {
     if (!isPreconditionFailure(error)) return unclaimed(request, error);
-    return claimIncident({ ...request, windowMs: Number.POSITIVE_INFINITY, readAt: new Date(0) });
+    return claimIncident({ ...request, windowMs: Number.POSITIVE_INFINITY, stillInState: async () => false });
   }
 }
 
@@ -138,7 +149,8 @@ export async function claimIncident(request: ClaimRequest): Promise<IncidentClai
  * Marks the owner's incident closed: later events that read the same open state saw it reopen.
  *
  * @returns undefined when recorded; otherwise why not (the caller logs it: the next event is then a duplicate
- *   until the window ends, which errs toward fewer pages for the same state, never toward leaving it open).
+ *   until the window ends, which errs toward fewer pages for the same state, never toward leaving it open;
+ *   a duplicate still closes what it can).
  */
 export async function closeIncident(
   s3: S3Client,
@@ -165,11 +177,14 @@ export async function closeIncident(
 
 /**
  * True when an object exists: a duplicate relies on the owner's evidence only once it is really there.
+ * Asked by listing (the role may list the evidence bucket but not read evidence objects).
  */
 export async function evidenceExists(s3: S3Client, evidenceBucket: string, key: string): Promise<boolean> {
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: evidenceBucket, Key: key }));
-    return true;
+    const listing = await s3.send(
+      new ListObjectsV2Command({ Bucket: evidenceBucket, Prefix: key, MaxKeys: 1 }),
+    );
+    return listing.Contents?.[0]?.Key === key;
   } catch {
     return false;
   }
@@ -202,4 +217,40 @@ function unclaimed(request: ClaimRequest, error: unknown): IncidentClaim {
     role: 'unclaimed',
     why: `claiming s3://${request.evidenceBucket}/${incidentKey(request.bucket, request.fingerprint)} failed: ${describeError(error)}`,
   };
+}
+
+/**
+ * Claims the state the guard left a still non-compliant bucket in (a registry whose tag is gone, a policy
+ * left for a human) for the same incident, so the events that follow, which read that state, are
+ * duplicates instead of pages. Never replaces an existing claim.
+ *
+ * @returns undefined when claimed or already claimed; otherwise why not.
+ */
+export async function claimStateLeftBehind(
+  request: Omit<ClaimRequest, 'stillInState' | 'windowMs'>,
+): Promise<string | undefined> {
+  const key = incidentKey(request.bucket, request.fingerprint);
+  const record: IncidentRecord = {
+    schema: 'registry-guard/incident/v1',
+    bucket: request.bucket,
+    fingerprint: request.fingerprint,
+    claimedAt: request.now.toISOString(),
+    claimedBy: `the state ${request.trigger} left the bucket in`,
+    evidenceKey: request.evidenceKey,
+  };
+  try {
+    await request.s3.send(
+      new PutObjectCommand({
+        Bucket: request.evidenceBucket,
+        Key: key,
+        Body: `${JSON.stringify(record)}\n`,
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+      }),
+    );
+    return undefined;
+  } catch (error) {
+    if (isPreconditionFailure(error)) return undefined;
+    return `claiming s3://${request.evidenceBucket}/${key} failed: ${describeError(error)}`;
+  }
 }

@@ -3,7 +3,7 @@
  * ACL rewrites (registry buckets always; ordinary buckets when Block Public Access could not be set), each
  * computed from a read taken right before it.
  */
-import { PublicAccessBlockConfiguration } from '@aws-sdk/client-s3';
+import { PublicAccessBlockConfiguration, Tag } from '@aws-sdk/client-s3';
 import { judgeAcl, judgePolicy } from '../../exposure';
 import { describeError } from '../aws-errors';
 import { BucketDecision } from '../decide/decision';
@@ -94,7 +94,7 @@ export async function remediateBucket(
       skipped('block-public-access', 'Bucket-level Block Public Access', 'already all on: nothing to change'),
     );
   } else {
-    const record = await enableBucketBlockPublicAccess(run.s3, state.bucket);
+    const record = await enableBucketBlockPublicAccess(run.s3, state.bucket, run.accountId);
     actions.push(record);
     blockPublicAccessHolds = record.status === 'done' && record.verified;
   }
@@ -168,7 +168,7 @@ async function backUp(
     };
   }
   const [ownership, earlier] = await Promise.all([
-    readOwnership(run.s3, state.bucket),
+    readOwnership(run.s3, state.bucket, run.accountId),
     countRecentRemediations(run.s3, evidenceBucket, state.bucket, run.now()).then(
       (count) => ({ count }),
       (error: unknown) => ({ error: describeError(error) }),
@@ -272,7 +272,7 @@ async function rewriteGrants(
       ),
     );
   } else if (rewritePolicy && backup.backupKey !== undefined) {
-    const fresh = await rereadPolicy(run.s3, state.bucket);
+    const fresh = await rereadPolicy(run.s3, state.bucket, run.accountId);
     if (fresh.status === 'unreadable') {
       actions.push(
         failedRewrite('policy', 'Rewrite the bucket policy', `could not read it again first: ${fresh.error}`),
@@ -306,7 +306,7 @@ async function rewriteGrants(
           );
           policyClosed = true;
         } else if (rewrite.kind === 'replace' || rewrite.kind === 'delete') {
-          const applied = await applyPolicyRewrite(run.s3, state.bucket, rewrite);
+          const applied = await applyPolicyRewrite(run.s3, state.bucket, rewrite, run.accountId);
           actions.push(
             changed
               ? {
@@ -330,7 +330,7 @@ async function rewriteGrants(
       skipped('acl', 'Left the public ACL for a human', whyLeftAlone ?? 'Block Public Access neutralises it'),
     );
   } else if (rewriteAcl && backup.backupKey !== undefined) {
-    const ownership = backup.ownership ?? (await readOwnership(run.s3, state.bucket));
+    const ownership = backup.ownership ?? (await readOwnership(run.s3, state.bucket, run.accountId));
     if (ownership.status === 'found' && ownership.objectOwnership === 'BucketOwnerEnforced') {
       actions.push(
         skipped(
@@ -341,7 +341,7 @@ async function rewriteGrants(
       );
       aclClosed = true;
     } else {
-      const fresh = await rereadAcl(run.s3, state.bucket);
+      const fresh = await rereadAcl(run.s3, state.bucket, run.accountId);
       if (fresh.status === 'unreadable') {
         actions.push(
           failedRewrite('acl', 'Rewrite the ACL', `could not read it again first: ${fresh.error}`),
@@ -361,7 +361,12 @@ async function rewriteGrants(
             );
             aclClosed = true;
           } else {
-            const applied = await applyAclRewrite(run.s3, state.bucket, aclWithoutPublicGrants(fresh.value));
+            const applied = await applyAclRewrite(
+              run.s3,
+              state.bucket,
+              aclWithoutPublicGrants(fresh.value),
+              run.accountId,
+            );
             actions.push(
               changed
                 ? {
@@ -455,4 +460,83 @@ function accountSnapshot(
   if (account.status === 'found') return account.configuration;
   if (account.status === 'none') return null;
   return { unreadable: account.error };
+}
+
+/** What a bucket the guard could not read whole still told it. */
+export interface PartialReading {
+  readonly bucket: string;
+  readonly tags: readonly Tag[];
+  readonly blockPublicAccess: PublicAccessBlockConfiguration | null;
+  readonly unreadable: readonly string[];
+}
+
+/**
+ * Turns on Block Public Access on a bucket the guard could not read whole (say its policy denies the guard
+ * GetBucketPolicy) but whose tags show no exemption and whose Block Public Access was read: possibly public,
+ * and Block Public Access only tightens. The previous setting goes into evidence first (or, failing that,
+ * the notice and the log). Nothing else is changed: what could not be read cannot be rewritten.
+ *
+ * @example
+ * const outcome = await closeUnreadableBucket(run, partial, claim, plan);
+ */
+export async function closeUnreadableBucket(
+  run: RunContext,
+  partial: PartialReading,
+  claim: IncidentClaim,
+  plan: EvidencePlan,
+): Promise<RemediationOutcome> {
+  const actions: ActionRecord[] = [];
+  let evidence: EvidenceRef | undefined;
+  const evidenceBucket = run.settings.evidenceBucket;
+  if (claim.role === 'duplicate') {
+    actions.push(
+      skipped(
+        'evidence',
+        'Wrote no evidence',
+        `the same incident is handled by ${claim.claimedBy}, claimed at ${claim.claimedAt}`,
+      ),
+    );
+  } else if (evidenceBucket !== undefined) {
+    const uri = `s3://${evidenceBucket}/${plan.key}`;
+    try {
+      evidence = await writeEvidence(run.s3, evidenceBucket, plan.key, {
+        schema: 'registry-guard/evidence/v1',
+        evidenceId: plan.evidenceId,
+        capturedAt: run.now().toISOString(),
+        bucket: partial.bucket,
+        account: run.accountId,
+        region: run.region,
+        mode: run.settings.mode,
+        event: run.trigger,
+        caller: run.callerArn,
+        whatWasPublic: [`could not verify: ${partial.unreadable.join('; ')}`],
+        before: {
+          blockPublicAccess: partial.blockPublicAccess,
+          tags: partial.tags,
+          unreadable: partial.unreadable,
+        },
+      });
+      actions.push({ kind: 'evidence', action: `Wrote evidence to ${uri}`, status: 'done', verified: false });
+    } catch (error) {
+      actions.push({
+        kind: 'evidence',
+        action: `Write evidence to ${uri}`,
+        status: 'failed',
+        verified: false,
+        detail: describeError(error),
+      });
+    }
+  }
+  const record = await enableBucketBlockPublicAccess(run.s3, partial.bucket, run.accountId);
+  actions.push(record);
+  return {
+    actions,
+    evidence,
+    replaced: [],
+    incident: claim,
+    // Unverified is possibly public: only verified Block Public Access makes it certainly closed.
+    stillPublic: !(record.status === 'done' && record.verified),
+    previousBlockPublicAccess:
+      evidence === undefined && claim.role !== 'duplicate' ? partial.blockPublicAccess : undefined,
+  };
 }

@@ -23,6 +23,11 @@ export interface BucketDecision {
   readonly isRegistry: boolean;
   /** How the registry status was established. */
   readonly classification: RegistryClassification;
+  /**
+   * False when the guard must not change the bucket even though it is NON_COMPLIANT: its only problem is
+   * that its registry status could not be verified, and the ordinary rules find nothing to close.
+   */
+  readonly actOn: boolean;
   readonly exposure: BucketExposure;
   readonly exemption: Exemption;
   /** Why the bucket is NON_COMPLIANT, in short phrases; empty otherwise. */
@@ -120,6 +125,7 @@ export function decideBucket(input: DecisionInput): BucketDecision {
     return {
       classification,
       compliance: 'NOT_APPLICABLE',
+      actOn: false,
       isRegistry,
       exposure,
       exemption,
@@ -136,9 +142,20 @@ export function decideBucket(input: DecisionInput): BucketDecision {
   const problems = problemsOf(exposure, isRegistry, reliesOnAccountBlockPublicAccess);
   if (tagRemoved)
     problems.unshift(`registry classification tag ${REGISTRY_CLASSIFICATION_TAG_KEY} removed or changed`);
+  // Registry status unknown (the ledger could not be read for an untagged bucket): where the registry rules
+  // would find what the ordinary ones do not, the bucket is unverified, never compliant. Nothing is done about
+  // it that the ordinary rules would not do: a bucket that may be ordinary is not rewritten as a registry.
+  let actOn = true;
+  if (!isRegistry && ledger.status === 'unreadable' && problems.length === 0) {
+    if (problemsOf(exposure, true, false).length > 0) {
+      problems.push(`registry status could not be verified (${ledger.error})`);
+      actOn = false;
+    }
+  }
   if (problems.length === 0) notes.unshift(...neutralisationNotes(exposure));
   return {
     compliance: problems.length > 0 ? 'NON_COMPLIANT' : 'COMPLIANT',
+    actOn,
     classification,
     isRegistry,
     exposure,

@@ -31,3 +31,14 @@ export function stateFingerprint(state: LiveBucketState): string {
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
+
+/**
+ * The same kind of digest for a text that names a state the guard could not read (`unverifiable
+ * GetBucketPolicy AccessDenied: ...`): one incident per cause.
+ *
+ * @example
+ * stateFingerprintOfText('unverifiable GetBucketPolicy AccessDenied'); // 32 hex digits
+ */
+export function stateFingerprintOfText(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}

@@ -6,6 +6,7 @@ import { AccountBlockPublicAccessReading } from '../read/account-state';
 import { ActionRecord } from '../act/actions';
 import { EvidenceRef } from '../act/evidence';
 import { BucketOutcome } from './outcome';
+import { RunContext } from '../run-context';
 import { GuardMode } from '../settings';
 
 /** SNS limits a subject to 100 characters. */
@@ -33,6 +34,23 @@ export interface NoticeContext {
   readonly trigger: string;
   /** For CloudTrail events, who made the change. */
   readonly callerArn?: string;
+}
+
+/**
+ * What a notice says about the run besides the bucket itself.
+ *
+ * @example
+ * const context = noticeContextOf(run);
+ */
+export function noticeContextOf(run: RunContext): NoticeContext {
+  return {
+    accountId: run.accountId,
+    region: run.region,
+    mode: run.settings.mode,
+    modeWarning: run.settings.modeWarning,
+    trigger: run.trigger,
+    callerArn: run.callerArn,
+  };
 }
 
 /**
@@ -89,7 +107,10 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
     lines.push(
       '',
       `Could not verify: ${outcome.unverifiable}.`,
-      'Treat the bucket as possibly public: it was reported NON_COMPLIANT and nothing was changed.',
+      remediation === undefined
+        ? 'Treat the bucket as possibly public: it was reported NON_COMPLIANT and nothing was changed.'
+        : 'Treat the bucket as possibly public: it was reported NON_COMPLIANT. The guard was refused a read, so it ' +
+            'turned on Block Public Access, which only tightens, and left what it could not read alone.',
     );
   }
   if (outcome.problems.length > 0) lines.push('', 'Why it is non-compliant:', ...bullets(outcome.problems));
@@ -131,6 +152,50 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
     (remediation?.loop !== undefined ? '[LOOP] ' : '');
   return {
     subject: subjectLine(`${prefix}registry-guard: ${headline(outcome)}`),
+    message: lines.join('\n'),
+    attributes: {
+      bucket: outcome.bucket,
+      compliance: outcome.compliance,
+      registry: outcome.isRegistry === true ? 'yes' : 'no',
+      mode: context.mode,
+    },
+  };
+}
+
+/**
+ * The notice held while the guard acts on a bucket, delivered only if the invocation stops before it can
+ * send the real one: what was found, and that the outcome is unknown.
+ *
+ * @example
+ * composeInterruptedNotice(outcomeBeforeActing, context, 's3://guard-evidence/roll/2026-...json').subject;
+ * // 'registry-guard: INTERRUPTED while closing registry bucket roll'
+ */
+export function composeInterruptedNotice(
+  outcome: BucketOutcome,
+  context: NoticeContext,
+  evidenceUri: string | undefined,
+): Notice {
+  const kind = outcome.isRegistry === true ? 'registry bucket' : 'bucket';
+  const lines = [
+    `INTERRUPTED: the guard found ${outcome.bucket} non-compliant and began closing it, but the invocation ` +
+      'stopped before it reported what it did. The bucket may be closed, partly closed or still open: check it ' +
+      'now (runbook, "Interrupted").',
+    '',
+    `Bucket: ${outcome.bucket}`,
+    `Account: ${context.accountId ?? 'unknown'}`,
+    `Region: ${context.region ?? 'unknown'}`,
+    `Registry bucket: ${outcome.isRegistry === true ? 'yes' : 'no'}`,
+    `Trigger: ${context.trigger}`,
+  ];
+  if (context.callerArn !== undefined) lines.push(`Changed by: ${context.callerArn}`);
+  if (outcome.problems.length > 0) lines.push('', 'Why it is non-compliant:', ...bullets(outcome.problems));
+  if (outcome.reasons.length > 0) lines.push('', 'What was public:', ...bullets(outcome.reasons));
+  if (evidenceUri !== undefined) {
+    lines.push('', `Evidence (if it was written before the stop): ${evidenceUri}`);
+  }
+  lines.push('', `Runbook: ${RUNBOOK}`);
+  return {
+    subject: subjectLine(`registry-guard: INTERRUPTED while closing ${kind} ${outcome.bucket}`),
     message: lines.join('\n'),
     attributes: {
       bucket: outcome.bucket,

@@ -19,6 +19,8 @@ export interface BucketOutcome {
   readonly exemption?: { readonly reason: string; readonly expires: string; readonly open: boolean };
   /** This invocation's part in the incident, when there is one (something to close or to tell). */
   readonly incident?: IncidentClaim;
+  /** The pending-notice record held while acting, which the real notice replaces. */
+  readonly heldNoticeKey?: string;
   /** Why the bucket is NON_COMPLIANT, in short phrases. */
   readonly problems: readonly string[];
   /** Each way in, as the exposure judgement words it (`exposure.reasons`). */

@@ -9,9 +9,9 @@ import { DeliveryError, StillPublicError } from '../errors';
 import { CloudFormationResponse } from '../answer/cloudformation-response';
 import { RunContext } from '../run-context';
 import { bucketEvaluation, EvaluationBatcher } from './evaluations';
-import { composeAccountNotice, composeBucketNotice, Notice, NoticeContext } from './notice';
+import { composeAccountNotice, composeBucketNotice, Notice, noticeContextOf } from './notice';
 import { BucketOutcome, isStillPublic, needsNotice } from './outcome';
-import { deliverOutstandingNotices, sendNotice } from './pending-notices';
+import { deliverOutstandingNotices, releaseHeldNotice, sendNotice } from './pending-notices';
 
 /** What one invocation did; Lambda ignores it, tests and callers read it. */
 export interface GuardResult {
@@ -74,7 +74,13 @@ export class RunReport {
       );
     }
     if (needsNotice(outcome)) {
-      await this.notify(composeBucketNotice(outcome, this.noticeContext()), { bucket: outcome.bucket });
+      await this.notify(
+        composeBucketNotice(outcome, noticeContextOf(this.run)),
+        { bucket: outcome.bucket },
+        outcome.heldNoticeKey,
+      );
+    } else if (outcome.heldNoticeKey !== undefined) {
+      await releaseHeldNotice(this.run, outcome.heldNoticeKey);
     }
     if (isStillPublic(outcome)) {
       this.failures.push(`bucket ${outcome.bucket} is STILL PUBLIC after remediation: ${outcome.annotation}`);
@@ -97,7 +103,7 @@ export class RunReport {
       callerArn: this.run.callerArn,
     });
     if (outcome.needsNotice) {
-      await this.notify(composeAccountNotice(outcome, this.noticeContext()), {
+      await this.notify(composeAccountNotice(outcome, noticeContextOf(this.run)), {
         accountId: outcome.accountId,
       });
     }
@@ -178,19 +184,12 @@ export class RunReport {
     return result;
   }
 
-  private noticeContext(): NoticeContext {
-    return {
-      accountId: this.run.accountId,
-      region: this.run.region,
-      mode: this.run.settings.mode,
-      modeWarning: this.run.settings.modeWarning,
-      trigger: this.run.trigger,
-      callerArn: this.run.callerArn,
-    };
-  }
-
-  private async notify(notice: Notice, keys: Readonly<Record<string, string>>): Promise<void> {
-    const result = await sendNotice(this.run, notice, keys);
+  private async notify(
+    notice: Notice,
+    keys: Readonly<Record<string, string>>,
+    heldKey?: string,
+  ): Promise<void> {
+    const result = await sendNotice(this.run, notice, keys, heldKey);
     if (result.sent) this.noticesSent += 1;
     if (result.failure !== undefined) this.failures.push(result.failure);
   }
