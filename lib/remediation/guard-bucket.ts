@@ -4,13 +4,8 @@
  */
 import { evidenceKey } from './act/evidence';
 import { claimIncident, claimStateLeftBehind, closeIncident, IncidentClaim } from './act/incident-claim';
-import {
-  closeUnreadableBucket,
-  EvidencePlan,
-  PartialReading,
-  RemediationOutcome,
-  remediateBucket,
-} from './act/remediate';
+import { closeUnreadableBucket, PartialReading } from './act/close-unreadable';
+import { EvidencePlan, RemediationOutcome, remediateBucket } from './act/remediate';
 import { describeError } from './aws-errors';
 import { isRegistryClassificationTag } from '../classification';
 import { judgeBlockPublicAccess } from '../exposure';

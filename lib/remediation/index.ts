@@ -33,6 +33,8 @@ export * from './act/evidence';
 export * from './act/actions';
 export * from './act/incident-claim';
 export * from './act/remediate';
+export * from './act/rewrite-grants';
+export * from './act/close-unreadable';
 export * from './act/guard-account';
 export * from './report/outcome';
 export * from './report/evaluations';

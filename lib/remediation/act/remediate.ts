@@ -3,37 +3,22 @@
  * ACL rewrites (registry buckets always; ordinary buckets when Block Public Access could not be set), each
  * computed from a read taken right before it.
  */
-import { PublicAccessBlockConfiguration, Tag } from '@aws-sdk/client-s3';
-import { judgeAcl, judgePolicy } from '../../exposure';
+import { PublicAccessBlockConfiguration } from '@aws-sdk/client-s3';
 import { describeError } from '../aws-errors';
 import { BucketDecision } from '../decide/decision';
-import { aclWithoutPublicGrants, policyWithoutPublicStatements } from '../decide/rewrite';
 import { AccountBlockPublicAccessReading } from '../read/account-state';
-import {
-  BucketAcl,
-  LiveBucketState,
-  OwnershipReading,
-  readOwnership,
-  rereadAcl,
-  rereadPolicy,
-} from '../read/bucket-state';
+import { LiveBucketState, OwnershipReading, readOwnership } from '../read/bucket-state';
 import { RunContext } from '../run-context';
-import {
-  ActionRecord,
-  applyAclRewrite,
-  applyPolicyRewrite,
-  enableBucketBlockPublicAccess,
-  skipped,
-} from './actions';
+import { ActionRecord, enableBucketBlockPublicAccess, skipped } from './actions';
 import {
   BucketSnapshot,
   countRecentRemediations,
   EvidenceRef,
   LOOP_THRESHOLD,
-  replacedStateKey,
   writeEvidence,
 } from './evidence';
 import { evidenceExists, IncidentClaim } from './incident-claim';
+import { BackupFacts, rewriteGrants } from './rewrite-grants';
 
 /** What remediation did to one bucket. */
 export interface RemediationOutcome {
@@ -121,16 +106,11 @@ export async function remediateBucket(
 }
 
 /** What backing a bucket up produced. */
-interface Backup {
+interface Backup extends BackupFacts {
   readonly actions: readonly ActionRecord[];
   readonly evidence?: EvidenceRef;
-  /** The key of an evidence object of this state that exists: ours, or the incident owner's. */
-  readonly backupKey?: string;
-  /** Why there is no backup to rewrite against. */
-  readonly noBackup?: string;
   readonly loop?: RemediationOutcome['loop'];
   readonly loopDetectionUnavailable?: string;
-  readonly ownership?: OwnershipReading;
 }
 
 async function backUp(
@@ -231,205 +211,6 @@ async function backUp(
   }
 }
 
-interface Rewrites {
-  readonly actions: readonly ActionRecord[];
-  readonly replaced: readonly EvidenceRef[];
-  /** The public policy no longer lets the public in: rewritten and verified, or found no longer public. */
-  readonly policyClosed: boolean;
-  readonly aclClosed: boolean;
-}
-
-async function rewriteGrants(
-  run: RunContext,
-  state: LiveBucketState,
-  decision: BucketDecision,
-  backup: Backup,
-  blockPublicAccessHolds: boolean,
-  plan: EvidencePlan,
-): Promise<Rewrites> {
-  const { exposure } = decision;
-  // An ordinary bucket is closed by Block Public Access alone; when that did not take, its public grants
-  // still work, and removing them (backed up) is the only safe thing left.
-  const fallback = !decision.isRegistry && !blockPublicAccessHolds;
-  const rewritePolicy =
-    exposure.policy.isPublic && (decision.isRegistry || (fallback && !exposure.policyNeutralised));
-  const rewriteAcl = exposure.acl.isPublic && (decision.isRegistry || (fallback && !exposure.aclNeutralised));
-  const whyLeftAlone =
-    !decision.isRegistry && !fallback
-      ? 'only registry buckets are rewritten; Block Public Access now neutralises it'
-      : backup.noBackup;
-  const actions: ActionRecord[] = [];
-  const replaced: EvidenceRef[] = [];
-  let policyClosed = false;
-  let aclClosed = false;
-
-  if (exposure.policy.isPublic && (whyLeftAlone !== undefined || !rewritePolicy)) {
-    actions.push(
-      skipped(
-        'policy',
-        'Left the public bucket policy for a human',
-        whyLeftAlone ?? 'Block Public Access neutralises it',
-      ),
-    );
-  } else if (rewritePolicy && backup.backupKey !== undefined) {
-    const fresh = await rereadPolicy(run.s3, state.bucket, run.accountId);
-    if (fresh.status === 'unreadable') {
-      actions.push(
-        failedRewrite('policy', 'Rewrite the bucket policy', `could not read it again first: ${fresh.error}`),
-      );
-    } else {
-      const changed = fresh.value !== state.policy;
-      const record = changed
-        ? await recordReplaced(
-            run,
-            state.bucket,
-            backup.backupKey,
-            plan,
-            'policy',
-            state.policy ?? null,
-            fresh.value ?? null,
-          )
-        : undefined;
-      if (record !== undefined && 'failure' in record) {
-        actions.push(skipped('policy', 'Left the bucket policy for a human', record.failure));
-      } else {
-        if (record !== undefined) replaced.push(record.ref);
-        const basis = fresh.value;
-        const rewrite = policyWithoutPublicStatements(basis);
-        if (changed && !judgePolicy(basis, { kind: 'bucket' }).isPublic) {
-          actions.push(
-            skipped(
-              'policy',
-              'Left the bucket policy as it is',
-              'it changed since it was read and is no longer public',
-            ),
-          );
-          policyClosed = true;
-        } else if (rewrite.kind === 'replace' || rewrite.kind === 'delete') {
-          const applied = await applyPolicyRewrite(run.s3, state.bucket, rewrite, run.accountId);
-          actions.push(
-            changed
-              ? {
-                  ...applied,
-                  detail: joinDetail('computed from the policy as it was right before', applied.detail),
-                }
-              : applied,
-          );
-          policyClosed = applied.status === 'done' && applied.verified;
-        } else if (rewrite.kind === 'impossible') {
-          actions.push(skipped('policy', 'Left the public bucket policy for a human', rewrite.why));
-        } else {
-          policyClosed = true;
-        }
-      }
-    }
-  }
-
-  if (exposure.acl.isPublic && (whyLeftAlone !== undefined || !rewriteAcl)) {
-    actions.push(
-      skipped('acl', 'Left the public ACL for a human', whyLeftAlone ?? 'Block Public Access neutralises it'),
-    );
-  } else if (rewriteAcl && backup.backupKey !== undefined) {
-    const ownership = backup.ownership ?? (await readOwnership(run.s3, state.bucket, run.accountId));
-    if (ownership.status === 'found' && ownership.objectOwnership === 'BucketOwnerEnforced') {
-      actions.push(
-        skipped(
-          'acl',
-          'Left the ACL as it is',
-          'ACLs are disabled (BucketOwnerEnforced), so its grants have no effect',
-        ),
-      );
-      aclClosed = true;
-    } else {
-      const fresh = await rereadAcl(run.s3, state.bucket, run.accountId);
-      if (fresh.status === 'unreadable') {
-        actions.push(
-          failedRewrite('acl', 'Rewrite the ACL', `could not read it again first: ${fresh.error}`),
-        );
-      } else {
-        const changed = !sameAcl(fresh.value, state.acl);
-        const record = changed
-          ? await recordReplaced(run, state.bucket, backup.backupKey, plan, 'acl', state.acl, fresh.value)
-          : undefined;
-        if (record !== undefined && 'failure' in record) {
-          actions.push(skipped('acl', 'Left the ACL for a human', record.failure));
-        } else {
-          if (record !== undefined) replaced.push(record.ref);
-          if (changed && !judgeAcl({ Grants: fresh.value.Grants ?? [] }).isPublic) {
-            actions.push(
-              skipped('acl', 'Left the ACL as it is', 'it changed since it was read and is no longer public'),
-            );
-            aclClosed = true;
-          } else {
-            const applied = await applyAclRewrite(
-              run.s3,
-              state.bucket,
-              aclWithoutPublicGrants(fresh.value),
-              run.accountId,
-            );
-            actions.push(
-              changed
-                ? {
-                    ...applied,
-                    detail: joinDetail('computed from the ACL as it was right before', applied.detail),
-                  }
-                : applied,
-            );
-            aclClosed = applied.status === 'done' && applied.verified;
-          }
-        }
-      }
-    }
-  }
-  return { actions, replaced, policyClosed, aclClosed };
-}
-
-/**
- * The setting changed between the evidence and now: keep what is there now before replacing it, so an
- * owner's change made in between is in the evidence too.
- */
-async function recordReplaced(
-  run: RunContext,
-  bucket: string,
-  evidenceKey: string,
-  plan: EvidencePlan,
-  setting: 'policy' | 'acl',
-  decidedFrom: string | BucketAcl | null,
-  replaced: string | BucketAcl | null,
-): Promise<{ ref: EvidenceRef } | { failure: string }> {
-  const evidenceBucket = run.settings.evidenceBucket;
-  if (evidenceBucket === undefined) return { failure: 'no EVIDENCE_BUCKET to keep the changed state in' };
-  const key = replacedStateKey(evidenceKey, setting, plan.evidenceId);
-  try {
-    const ref = await writeEvidence(run.s3, evidenceBucket, key, {
-      schema: 'registry-guard/evidence-replaced/v1',
-      evidenceId: plan.evidenceId,
-      capturedAt: run.now().toISOString(),
-      bucket,
-      setting,
-      decidedFrom,
-      replaced,
-    });
-    return { ref };
-  } catch (error) {
-    return {
-      failure: `the ${setting} changed after the evidence was written and the new one could not be backed up (${describeError(error)})`,
-    };
-  }
-}
-
-function failedRewrite(kind: 'policy' | 'acl', action: string, detail: string): ActionRecord {
-  return { kind, action, status: 'failed', verified: false, detail };
-}
-
-function joinDetail(first: string, second: string | undefined): string {
-  return second === undefined ? first : `${first}; ${second}`;
-}
-
-function sameAcl(a: BucketAcl, b: BucketAcl): boolean {
-  return JSON.stringify([a.Owner?.ID, a.Grants ?? []]) === JSON.stringify([b.Owner?.ID, b.Grants ?? []]);
-}
-
 function snapshot(
   state: LiveBucketState,
   ownership: OwnershipReading | undefined,
@@ -460,83 +241,4 @@ function accountSnapshot(
   if (account.status === 'found') return account.configuration;
   if (account.status === 'none') return null;
   return { unreadable: account.error };
-}
-
-/** What a bucket the guard could not read whole still told it. */
-export interface PartialReading {
-  readonly bucket: string;
-  readonly tags: readonly Tag[];
-  readonly blockPublicAccess: PublicAccessBlockConfiguration | null;
-  readonly unreadable: readonly string[];
-}
-
-/**
- * Turns on Block Public Access on a bucket the guard could not read whole (say its policy denies the guard
- * GetBucketPolicy) but whose tags show no exemption and whose Block Public Access was read: possibly public,
- * and Block Public Access only tightens. The previous setting goes into evidence first (or, failing that,
- * the notice and the log). Nothing else is changed: what could not be read cannot be rewritten.
- *
- * @example
- * const outcome = await closeUnreadableBucket(run, partial, claim, plan);
- */
-export async function closeUnreadableBucket(
-  run: RunContext,
-  partial: PartialReading,
-  claim: IncidentClaim,
-  plan: EvidencePlan,
-): Promise<RemediationOutcome> {
-  const actions: ActionRecord[] = [];
-  let evidence: EvidenceRef | undefined;
-  const evidenceBucket = run.settings.evidenceBucket;
-  if (claim.role === 'duplicate') {
-    actions.push(
-      skipped(
-        'evidence',
-        'Wrote no evidence',
-        `the same incident is handled by ${claim.claimedBy}, claimed at ${claim.claimedAt}`,
-      ),
-    );
-  } else if (evidenceBucket !== undefined) {
-    const uri = `s3://${evidenceBucket}/${plan.key}`;
-    try {
-      evidence = await writeEvidence(run.s3, evidenceBucket, plan.key, {
-        schema: 'registry-guard/evidence/v1',
-        evidenceId: plan.evidenceId,
-        capturedAt: run.now().toISOString(),
-        bucket: partial.bucket,
-        account: run.accountId,
-        region: run.region,
-        mode: run.settings.mode,
-        event: run.trigger,
-        caller: run.callerArn,
-        whatWasPublic: [`could not verify: ${partial.unreadable.join('; ')}`],
-        before: {
-          blockPublicAccess: partial.blockPublicAccess,
-          tags: partial.tags,
-          unreadable: partial.unreadable,
-        },
-      });
-      actions.push({ kind: 'evidence', action: `Wrote evidence to ${uri}`, status: 'done', verified: false });
-    } catch (error) {
-      actions.push({
-        kind: 'evidence',
-        action: `Write evidence to ${uri}`,
-        status: 'failed',
-        verified: false,
-        detail: describeError(error),
-      });
-    }
-  }
-  const record = await enableBucketBlockPublicAccess(run.s3, partial.bucket, run.accountId);
-  actions.push(record);
-  return {
-    actions,
-    evidence,
-    replaced: [],
-    incident: claim,
-    // Unverified is possibly public: only verified Block Public Access makes it certainly closed.
-    stillPublic: !(record.status === 'done' && record.verified),
-    previousBlockPublicAccess:
-      evidence === undefined && claim.role !== 'duplicate' ? partial.blockPublicAccess : undefined,
-  };
 }
