@@ -46,17 +46,24 @@ async function guardBucketUnsafe(run: RunContext, bucket: string): Promise<Bucke
   if (reading.status === 'missing') return notApplicable(bucket, 'the bucket no longer exists');
   if (reading.status === 'unreadable') {
     const unverifiable = `${reading.operation} failed with ${reading.error}`;
+    const closable = closableWhenUnreadable(run, bucket, reading, ledger);
+    const evidenceId = run.newId();
+    const plan = { evidenceId, key: evidenceKey(bucket, run.now(), evidenceId) };
+    const before = unverifiableOutcome(bucket, unverifiable);
+    // As on the readable path: about to change the bucket, hold the notice an invocation that stops leaves.
+    let heldNoticeKey = closable === undefined ? undefined : await holdInterruptedNotice(run, before, plan);
     // Still one incident per cause: an attacker who denies the guard a read must not page on every event.
     const incident = await claimFor(run, bucket, `unverifiable ${reading.operation} ${reading.error}`, {
       windowMs: run.settings.incidentWindowMs,
       stillInState: async () =>
         (await readBucketState(run.s3, bucket, run.accountId)).status === 'unreadable',
     });
-    const outcome = { ...unverifiableOutcome(bucket, unverifiable), incident };
-    const closable = closableWhenUnreadable(run, bucket, reading, ledger);
+    if (incident.role === 'duplicate' && heldNoticeKey !== undefined) {
+      await releaseHeldNotice(run, heldNoticeKey);
+      heldNoticeKey = undefined;
+    }
+    const outcome = { ...before, incident, heldNoticeKey };
     if (closable === undefined) return outcome;
-    const evidenceId = run.newId();
-    const plan = { evidenceId, key: evidenceKey(bucket, run.now(), evidenceId) };
     const remediation = await closeUnreadableBucket(run, closable, incident, plan);
     return { ...outcome, remediation, annotation: composeAnnotation({ ...outcome, remediation }) };
   }
@@ -86,23 +93,14 @@ async function guardBucketUnsafe(run: RunContext, bucket: string): Promise<Bucke
   // Held before the claim: an invocation that claims and then stops (a timeout, a crash) has left the notice
   // that tells on-call; a duplicate drops its own once it knows it is one.
   let heldNoticeKey = willAct
-    ? await holdNotice(
-        run,
-        composeInterruptedNotice(
-          bucketOutcome(bucket, decision, notes, undefined, undefined),
-          noticeContextOf(run),
-          run.settings.evidenceBucket === undefined
-            ? undefined
-            : `s3://${run.settings.evidenceBucket}/${plan.key}`,
-        ),
-        Math.min(run.remainingMs(), DEFAULT_HOLD_MS) + HOLD_MARGIN_MS,
-      )
+    ? await holdInterruptedNotice(run, bucketOutcome(bucket, decision, notes, undefined, undefined), plan)
     : undefined;
   const incident = !worthAnIncident
     ? undefined
     : await claimFor(run, bucket, exemptAndOpen ? `${fingerprint}-exempt` : fingerprint, {
-        // An exemption in use is news once per state, however long it lasts; a drift, once per window.
-        windowMs: exemptAndOpen ? Number.POSITIVE_INFINITY : run.settings.incidentWindowMs,
+        // An exemption in use is news once per state and window, like a drift: taken away and put back hours
+        // later, it is news again.
+        windowMs: run.settings.incidentWindowMs,
         evidenceKey: plan.key,
         stillInState: async () => {
           const again = await readBucketState(run.s3, bucket, run.accountId);
@@ -168,6 +166,26 @@ function closableWhenUnreadable(
   };
 }
 
+/** Holds the notice on-call gets should this invocation stop while it changes the bucket. */
+function holdInterruptedNotice(
+  run: RunContext,
+  outcome: BucketOutcome,
+  plan: EvidencePlan,
+): Promise<string | undefined> {
+  return holdNotice(
+    run,
+    composeInterruptedNotice(
+      outcome,
+      noticeContextOf(run),
+      run.settings.evidenceBucket === undefined
+        ? undefined
+        : `s3://${run.settings.evidenceBucket}/${plan.key}`,
+    ),
+    // As long as this invocation may still run, and a minute more: its report may be the last thing it does.
+    (Number.isFinite(run.remainingMs()) ? run.remainingMs() : DEFAULT_HOLD_MS) + HOLD_MARGIN_MS,
+  );
+}
+
 /** Claims the incident for this run in remediate mode with an evidence bucket; otherwise says why not. */
 async function claimFor(
   run: RunContext,
@@ -226,7 +244,12 @@ async function settleIncident(
     releasedRegistries: run.settings.releasedRegistries,
     maxExemptionDays: run.settings.maxExemptionDays,
   });
-  if (leftDecision.compliance !== 'NON_COMPLIANT') return;
+  // Only a state the guard's own closing produced belongs to this incident: nothing public left and Block
+  // Public Access all on, non-compliant only for what the guard cannot fix (a removed tag). Anything else
+  // (someone opened it again between the guard's write and this read) is a new incident for the next event.
+  const closedByGuard =
+    !leftDecision.exposure.hasPublicGrant && leftDecision.exposure.bucketBlockPublicAccess.allOn;
+  if (leftDecision.compliance !== 'NON_COMPLIANT' || !closedByGuard) return;
   const claiming = await claimStateLeftBehind({
     s3: run.s3,
     evidenceBucket,

@@ -86,24 +86,27 @@ export async function rewriteGrants(
       );
     } else {
       const changed = fresh.value !== state.policy;
-      const record = changed
-        ? await recordReplaced(
-            run,
-            state.bucket,
-            backup.backupKey,
-            plan,
-            'policy',
-            state.policy ?? null,
-            fresh.value ?? null,
-          )
-        : undefined;
+      // A setting that is no longer public is left as it is, so there is nothing to keep a copy of.
+      const stillPublic = judgePolicy(fresh.value, { kind: 'bucket' }).isPublic;
+      const record =
+        changed && stillPublic
+          ? await recordReplaced(
+              run,
+              state.bucket,
+              backup.backupKey,
+              plan,
+              'policy',
+              state.policy ?? null,
+              fresh.value ?? null,
+            )
+          : undefined;
       if (record !== undefined && 'failure' in record) {
         actions.push(skipped('policy', 'Left the bucket policy for a human', record.failure));
       } else {
         if (record !== undefined) replaced.push(record.ref);
         const basis = fresh.value;
         const rewrite = policyWithoutPublicStatements(basis);
-        if (changed && !judgePolicy(basis, { kind: 'bucket' }).isPublic) {
+        if (changed && !stillPublic) {
           actions.push(
             skipped(
               'policy',
@@ -155,14 +158,16 @@ export async function rewriteGrants(
         );
       } else {
         const changed = !sameAcl(fresh.value, state.acl);
-        const record = changed
-          ? await recordReplaced(run, state.bucket, backup.backupKey, plan, 'acl', state.acl, fresh.value)
-          : undefined;
+        const stillPublic = judgeAcl({ Grants: fresh.value.Grants ?? [] }).isPublic;
+        const record =
+          changed && stillPublic
+            ? await recordReplaced(run, state.bucket, backup.backupKey, plan, 'acl', state.acl, fresh.value)
+            : undefined;
         if (record !== undefined && 'failure' in record) {
           actions.push(skipped('acl', 'Left the ACL for a human', record.failure));
         } else {
           if (record !== undefined) replaced.push(record.ref);
-          if (changed && !judgeAcl({ Grants: fresh.value.Grants ?? [] }).isPublic) {
+          if (changed && !stillPublic) {
             actions.push(
               skipped('acl', 'Left the ACL as it is', 'it changed since it was read and is no longer public'),
             );

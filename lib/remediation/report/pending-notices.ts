@@ -183,11 +183,29 @@ export async function holdNotice(
 }
 
 /**
- * Drops the held notice of an invocation that ended up with nothing to tell.
+ * Drops the held notice of an invocation that ended up with nothing to tell (a duplicate). Marked released
+ * first, then deleted: should the delete fail, the marker still keeps a later invocation from paging
+ * "INTERRUPTED" for an invocation that did not stop.
  */
 export async function releaseHeldNotice(run: RunContext, heldKey: string): Promise<void> {
   const evidenceBucket = pendingBucket(run);
-  if (evidenceBucket !== undefined) await deletePending(run, evidenceBucket, heldKey);
+  if (evidenceBucket === undefined) return;
+  try {
+    await run.s3.send(
+      new PutObjectCommand({
+        Bucket: evidenceBucket,
+        Key: heldKey,
+        Body: `${JSON.stringify({ schema: 'registry-guard/pending-notice/v1', released: true })}\n`,
+        ContentType: 'application/json',
+      }),
+    );
+  } catch (error) {
+    run.logger.warn('Held notice not marked released: deleting it', {
+      key: heldKey,
+      error: describeError(error),
+    });
+  }
+  await deletePending(run, evidenceBucket, heldKey);
 }
 
 /**
@@ -299,6 +317,11 @@ async function deliverPending(
     const failure = `Reading the pending notice ${uri} failed: ${describeError(error)}`;
     run.logger.error(failure, { key });
     return { outcome: 'failed', failure };
+  }
+  if (isReleased(text)) {
+    // A duplicate's held notice whose delete failed: nothing to tell, only to tidy.
+    await deletePending(run, evidenceBucket, key);
+    return { outcome: 'passed-over' };
   }
   let record: PendingNoticeRecord;
   try {
@@ -468,6 +491,15 @@ async function deletePending(run: RunContext, evidenceBucket: string, key: strin
       key,
       error: describeError(error),
     });
+  }
+}
+
+function isReleased(text: string): boolean {
+  try {
+    const parsed = JSON.parse(text) as { released?: unknown };
+    return parsed !== null && typeof parsed === 'object' && parsed.released === true;
+  } catch {
+    return false;
   }
 }
 
