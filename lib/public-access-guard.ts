@@ -27,7 +27,7 @@ import {
   renderLogGroup,
 } from './guard/handler-function';
 import { acknowledgeRoleFindings, grantHandlerPermissions, renderHandlerRole } from './guard/handler-role';
-import { validateGuardProps } from './guard/props';
+import { DEFAULT_REMEDIATION_ALARM_THRESHOLD, validateGuardProps } from './guard/props';
 import { renderAlarmTopic, renderNoticeTopic, restrictPublishers } from './guard/topics';
 import { GuardMode } from './guard-facts';
 import { RegistryObjectLock, SensitiveRegistryBucket } from './sensitive-registry-bucket';
@@ -111,7 +111,8 @@ export interface PublicAccessGuardProps {
 
   /**
    * The alarm on remediations fires when at least this many buckets are remediated within one hour: one
-   * remediation is already notified by the handler itself; many mean something keeps opening buckets.
+   * remediation is already notified by the handler itself; many mean something keeps opening buckets. Each
+   * incident counts once, however many events saw it. A whole number from 1 to 10,000.
    * @default 5
    */
   readonly remediationAlarmThreshold?: number;
@@ -261,7 +262,7 @@ export class PublicAccessGuard extends Construct {
       logGroup,
       deadLetterQueue: this.deadLetterQueue,
       alarmTopic: this.alarmTopic,
-      remediationThreshold: props.remediationAlarmThreshold ?? 5,
+      remediationThreshold: props.remediationAlarmThreshold ?? DEFAULT_REMEDIATION_ALARM_THRESHOLD,
     });
   }
 }

@@ -1,18 +1,16 @@
 /**
- * The guard's Lambda function: the bundled handler of lib/remediation, its log group, its dead-letter queue
- * and the environment that tells it its mode, evidence bucket and topic.
+ * The guard's Lambda function: the prebuilt bundle of lib/remediation (see handler-bundle.ts), its log group,
+ * its dead-letter queue and the environment that tells it its mode, evidence bucket and topic.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { Duration, RemovalPolicy, Tokenization, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as lambdaNodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_EXEMPTION_DAYS, GUARD_ENVIRONMENT, GuardMode } from '../guard-facts';
 import type { PublicAccessGuardProps } from '../public-access-guard';
+import { handlerCodeDirectory } from './handler-bundle';
 import { DEFAULT_INCIDENT_WINDOW, DEFAULT_RESERVED_CONCURRENCY } from './props';
 
 /** What the function is built from besides the guard's props. */
@@ -69,20 +67,19 @@ export function renderLogGroup(guard: Construct): logs.LogGroup {
 }
 
 /**
- * Creates the function (construct id `Handler`) from the handler's source, bundled with the AWS SDK it is
- * tested against, and acknowledges the runtime finding its pinned Node.js version raises.
+ * Creates the function (construct id `Handler`) from the handler's self-contained bundle (the AWS SDK it is
+ * tested against included; see handler-bundle.ts), so a consumer's synth needs neither esbuild nor Docker,
+ * and acknowledges the runtime finding its pinned Node.js version raises.
  *
  * @example
  * const guardFunction = renderHandlerFunction(this, { role, logGroup, deadLetterQueue, environment });
  */
-export function renderHandlerFunction(
-  guard: Construct,
-  props: HandlerFunctionProps,
-): lambdaNodejs.NodejsFunction {
-  const guardFunction = new lambdaNodejs.NodejsFunction(guard, 'Handler', {
+export function renderHandlerFunction(guard: Construct, props: HandlerFunctionProps): lambda.Function {
+  const guardFunction = new lambda.Function(guard, 'Handler', {
     description: 'registry-guard: closes S3 buckets that drifted to public access',
-    entry: handlerEntry(),
-    handler: 'handler',
+    code: lambda.Code.fromAsset(handlerCodeDirectory()),
+    // The bundle is index.js (HANDLER_BUNDLE_FILE) exporting `handler`.
+    handler: 'index.handler',
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: 512,
@@ -94,15 +91,6 @@ export function renderHandlerFunction(
     role: props.role,
     logGroup: props.logGroup,
     environment: props.environment,
-    bundling: {
-      minify: true,
-      sourceMap: false,
-      target: 'node22',
-      format: lambdaNodejs.OutputFormat.CJS,
-      // Bundle the AWS SDK: the handler is tested against the versions in package-lock.json.
-      bundleAwsSDK: true,
-      externalModules: [],
-    },
   });
   Validations.of(guardFunction).acknowledge({
     id: 'AwsSolutions-L1',
@@ -135,11 +123,4 @@ export function renderEnvironment(
     ),
     POWERTOOLS_SERVICE_NAME: 'registry-guard',
   };
-}
-
-/** The handler's source when run from this repository, its compiled form when installed from npm. */
-function handlerEntry(): string {
-  const remediation = path.join(__dirname, '..', 'remediation');
-  const typescript = path.join(remediation, 'index.ts');
-  return fs.existsSync(typescript) ? typescript : path.join(remediation, 'index.js');
 }

@@ -9,6 +9,10 @@ import type { PublicAccessGuardProps } from '../public-access-guard';
 
 /** Reserved concurrency of the guard's function unless `reservedConcurrentExecutions` says otherwise. */
 export const DEFAULT_RESERVED_CONCURRENCY = 10;
+/** Remediations within an hour that fire the storm alarm, unless `remediationAlarmThreshold` says otherwise. */
+export const DEFAULT_REMEDIATION_ALARM_THRESHOLD = 5;
+/** Beyond this a storm alarm would never fire in practice: a typo, not a choice. */
+const MAX_REMEDIATION_ALARM_THRESHOLD = 10_000;
 /** The incident window unless `incidentWindow` says otherwise. */
 export const DEFAULT_INCIDENT_WINDOW = Duration.minutes(15);
 const MIN_INCIDENT_WINDOW_SECONDS = 60;
@@ -40,6 +44,15 @@ export function validateGuardProps(guard: Construct, props: PublicAccessGuardPro
   const concurrency = props.reservedConcurrentExecutions ?? DEFAULT_RESERVED_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     fail('reservedConcurrentExecutions must be a positive integer.');
+  }
+  const threshold = props.remediationAlarmThreshold ?? DEFAULT_REMEDIATION_ALARM_THRESHOLD;
+  if (
+    !Token.isUnresolved(threshold) &&
+    (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_REMEDIATION_ALARM_THRESHOLD)
+  ) {
+    fail(
+      `remediationAlarmThreshold must be a whole number from 1 to ${MAX_REMEDIATION_ALARM_THRESHOLD}, not ${String(threshold)}.`,
+    );
   }
   const maxExemptionDays = props.maxExemptionDays ?? DEFAULT_MAX_EXEMPTION_DAYS;
   if (

@@ -450,6 +450,21 @@ describe('PublicAccessGuard environment: exemptions, released registries, incide
 
   test.each<[string, PublicAccessGuardProps, RegExp]>([
     ['maxExemptionDays 0', { maxExemptionDays: 0 }, /maxExemptionDays must be a whole number from 1 to 3650/],
+    [
+      'remediationAlarmThreshold 0',
+      { remediationAlarmThreshold: 0 },
+      /remediationAlarmThreshold must be a whole number from 1 to 10000, not 0/,
+    ],
+    [
+      'remediationAlarmThreshold 2.5',
+      { remediationAlarmThreshold: 2.5 },
+      /remediationAlarmThreshold must be a whole number/,
+    ],
+    [
+      'remediationAlarmThreshold NaN',
+      { remediationAlarmThreshold: Number.NaN },
+      /remediationAlarmThreshold must be a whole number/,
+    ],
     ['maxExemptionDays 3651', { maxExemptionDays: 3651 }, /maxExemptionDays must be a whole number/],
     ['maxExemptionDays 1.5', { maxExemptionDays: 1.5 }, /maxExemptionDays must be a whole number/],
     [
