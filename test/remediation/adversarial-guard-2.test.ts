@@ -9,13 +9,10 @@
 import {
   DeleteObjectCommand,
   GetBucketTaggingCommand,
-  PublicAccessBlockConfiguration,
   PutPublicAccessBlockCommand,
-  Tag,
 } from '@aws-sdk/client-s3';
-import { GuardResult, InvocationContext, SWEEP_TIME_RESERVE_MS } from '../../lib/remediation';
+import { SWEEP_TIME_RESERVE_MS } from '../../lib/remediation';
 import {
-  ACCOUNT,
   ALL_ON,
   cloudTrailBucketEvent,
   configChangeEvent,
@@ -27,42 +24,14 @@ import {
   REGISTRY_TAG,
   s3Error,
   scheduledEvent,
+  ALL_OFF as OPEN_BPA,
+  MINUTE,
+  at,
+  exemptionTags,
+  lambdaContext,
+  settle,
+  notices,
 } from './support';
-
-const OPEN_BPA: PublicAccessBlockConfiguration = {
-  BlockPublicAcls: false,
-  IgnorePublicAcls: false,
-  BlockPublicPolicy: false,
-  RestrictPublicBuckets: false,
-};
-const MINUTE = 60_000;
-
-function at(offsetMs: number): Date {
-  return new Date(NOW.getTime() + offsetMs);
-}
-
-function exemptionTags(reason: string, expires: string): Tag[] {
-  return [
-    { Key: 'registry-guard:public-exemption', Value: reason },
-    { Key: 'registry-guard:exemption-expires', Value: expires },
-  ];
-}
-
-function lambdaContext(remaining: () => number): InvocationContext {
-  return {
-    getRemainingTimeInMillis: remaining,
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:registry-guard`,
-    awsRequestId: 'adversarial-2',
-  };
-}
-
-async function settle(run: Promise<GuardResult>): Promise<GuardResult | Error> {
-  try {
-    return await run;
-  } catch (error) {
-    return error as Error;
-  }
-}
 
 /** Lets pending promise chains run until `done()` holds (or gives up). */
 async function until(done: () => boolean): Promise<void> {
@@ -70,12 +39,6 @@ async function until(done: () => boolean): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   if (!done()) throw new Error('the condition never held');
-}
-
-function notices(account: FakeAccount, pattern?: RegExp): { subject: string; message: string }[] {
-  return account
-    .notices()
-    .filter((notice) => pattern === undefined || pattern.test(`${notice.subject}\n${notice.message}`));
 }
 
 /** Writes that change anything: S3 and S3 Control puts and deletes. */

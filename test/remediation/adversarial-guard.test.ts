@@ -5,16 +5,14 @@
  * Every test here failed against the code as first written for issue 13, or documents an attack that was
  * resisted from the start; all must keep passing.
  *
- * Everything runs on the in-memory FakeAccount of ./support; nothing here changes support.ts. Helpers the
- * fake lacks (seeding records, a Lambda context, a paginated listing) are built locally.
+ * Everything runs on the in-memory FakeAccount of ./support; helpers shared with the
+ * other guard tests live there; seeding records and a paginated listing are built here.
  */
-import { ListObjectsV2Command, PublicAccessBlockConfiguration, Tag } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import {
   DeliveryError,
-  GuardResult,
   incidentKey,
-  InvocationContext,
   isCloudFormationResponseUrl,
   registryLedgerKey,
   stateFingerprint,
@@ -22,7 +20,6 @@ import {
   SWEEP_TIME_RESERVE_MS,
 } from '../../lib/remediation';
 import {
-  ACCOUNT,
   ALL_ON,
   auditorStatement,
   cloudTrailBucketEvent,
@@ -37,34 +34,14 @@ import {
   REGISTRY_TAG,
   s3Error,
   scheduledEvent,
+  ALL_OFF as OPEN_BPA,
+  MINUTE,
+  at,
+  exemptionTags,
+  lambdaContext,
+  settle,
+  notices,
 } from './support';
-
-const OPEN_BPA: PublicAccessBlockConfiguration = {
-  BlockPublicAcls: false,
-  IgnorePublicAcls: false,
-  BlockPublicPolicy: false,
-  RestrictPublicBuckets: false,
-};
-const MINUTE = 60_000;
-
-function at(offsetMs: number): Date {
-  return new Date(NOW.getTime() + offsetMs);
-}
-
-function exemptionTags(reason: string, expires: string): Tag[] {
-  return [
-    { Key: 'registry-guard:public-exemption', Value: reason },
-    { Key: 'registry-guard:exemption-expires', Value: expires },
-  ];
-}
-
-function lambdaContext(remaining: () => number): InvocationContext {
-  return {
-    getRemainingTimeInMillis: remaining,
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:registry-guard`,
-    awsRequestId: 'adversarial-1',
-  };
-}
 
 /** Writes a record straight into the fake evidence bucket, as an earlier invocation (or anyone) left it. */
 function seed(account: FakeAccount, key: string, body: unknown): void {
@@ -84,25 +61,10 @@ function seedLedger(account: FakeAccount, bucket: string): void {
   });
 }
 
-/** Runs an invocation and keeps its outcome or error, so a test can go on after an expected failure. */
-async function settle(run: Promise<GuardResult>): Promise<GuardResult | Error> {
-  try {
-    return await run;
-  } catch (error) {
-    return error as Error;
-  }
-}
-
 function pendingKeys(account: FakeAccount): string[] {
   return [...account.objects.keys()].filter((name) =>
     name.startsWith(`${EVIDENCE_BUCKET}/_pending-notices/`),
   );
-}
-
-function notices(account: FakeAccount, pattern?: RegExp): { subject: string; message: string }[] {
-  return account
-    .notices()
-    .filter((notice) => pattern === undefined || pattern.test(`${notice.subject}\n${notice.message}`));
 }
 
 // ---------------------------------------------------------------------------------------------------------

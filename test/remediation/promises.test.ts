@@ -16,7 +16,6 @@ import {
   SWEEP_TIME_RESERVE_MS,
 } from '../../lib/remediation';
 import {
-  ACCOUNT,
   ALL_ON,
   cloudFormationRequest,
   cloudTrailBucketEvent,
@@ -29,18 +28,14 @@ import {
   ResponseServer,
   s3Error,
   scheduledEvent,
+  ALL_OFF as OPEN_BPA,
+  lambdaContext,
 } from './support';
 
 const EXEMPTION = (expires: string) => [
   { Key: 'registry-guard:public-exemption', Value: 'Open data, SEC-1234' },
   { Key: 'registry-guard:exemption-expires', Value: expires },
 ];
-const OPEN_BPA = {
-  BlockPublicAcls: false,
-  IgnorePublicAcls: false,
-  BlockPublicPolicy: false,
-  RestrictPublicBuckets: false,
-};
 
 describe('settings never loosen the guard', () => {
   test('defaults: 90-day exemptions, 15-minute incidents, nothing released', () => {
@@ -345,12 +340,4 @@ function configChangeWithRegion(region: string): Record<string, unknown> {
   };
   invoking.configurationItem.awsRegion = region;
   return { ...event, invokingEvent: JSON.stringify(invoking) };
-}
-
-function lambdaContext(remaining: () => number) {
-  return {
-    getRemainingTimeInMillis: remaining,
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:registry-guard`,
-    awsRequestId: 'request-1',
-  };
 }

@@ -41,7 +41,14 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { EVIDENCE_PREFIXES } from '../../lib/guard-facts';
-import { createHandler, GuardHandler, GuardLogger, isCloudFormationResponseUrl } from '../../lib/remediation';
+import {
+  createHandler,
+  GuardHandler,
+  GuardLogger,
+  GuardResult,
+  InvocationContext,
+  isCloudFormationResponseUrl,
+} from '../../lib/remediation';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -736,4 +743,52 @@ export class FakeAccount {
     failure.times -= 1;
     throw failure.error;
   }
+}
+
+/** Every Block Public Access setting off, as a bucket opened by hand has it. */
+export const ALL_OFF: PublicAccessBlockConfiguration = {
+  BlockPublicAcls: false,
+  IgnorePublicAcls: false,
+  BlockPublicPolicy: false,
+  RestrictPublicBuckets: false,
+};
+
+export const MINUTE = 60_000;
+
+/** The tests' clock, `offsetMs` from {@link NOW}. */
+export function at(offsetMs: number): Date {
+  return new Date(NOW.getTime() + offsetMs);
+}
+
+/** The two exemption tags. */
+export function exemptionTags(reason: string, expires: string): Tag[] {
+  return [
+    { Key: 'registry-guard:public-exemption', Value: reason },
+    { Key: 'registry-guard:exemption-expires', Value: expires },
+  ];
+}
+
+/** The part of Lambda's context the guard reads, with the remaining time a test chooses. */
+export function lambdaContext(remaining: () => number): InvocationContext {
+  return {
+    getRemainingTimeInMillis: remaining,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:registry-guard`,
+    awsRequestId: 'test-request',
+  };
+}
+
+/** Runs an invocation and keeps its outcome or error, so a test can go on after an expected failure. */
+export async function settle(run: Promise<GuardResult>): Promise<GuardResult | Error> {
+  try {
+    return await run;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** The notices published whose subject or message matches `pattern` (all of them without one). */
+export function notices(account: FakeAccount, pattern?: RegExp): { subject: string; message: string }[] {
+  return account
+    .notices()
+    .filter((notice) => pattern === undefined || pattern.test(`${notice.subject}\n${notice.message}`));
 }

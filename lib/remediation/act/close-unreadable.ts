@@ -2,10 +2,9 @@
  * A bucket the guard could not read whole: closed with Block Public Access alone, when that only tightens.
  */
 import { PublicAccessBlockConfiguration, Tag } from '@aws-sdk/client-s3';
-import { describeError } from '../aws-errors';
 import { RunContext } from '../run-context';
 import { ActionRecord, enableBucketBlockPublicAccess, skipped } from './actions';
-import { EvidenceRef, writeEvidence } from './evidence';
+import { EvidenceRef, recordEvidence } from './evidence';
 import { IncidentClaim } from './incident-claim';
 import type { EvidencePlan, RemediationOutcome } from './remediate';
 
@@ -44,35 +43,25 @@ export async function closeUnreadableBucket(
       ),
     );
   } else if (evidenceBucket !== undefined) {
-    const uri = `s3://${evidenceBucket}/${plan.key}`;
-    try {
-      evidence = await writeEvidence(run.s3, evidenceBucket, plan.key, {
-        schema: 'registry-guard/evidence/v1',
-        evidenceId: plan.evidenceId,
-        capturedAt: run.now().toISOString(),
-        bucket: partial.bucket,
-        account: run.accountId,
-        region: run.region,
-        mode: run.settings.mode,
-        event: run.trigger,
-        caller: run.callerArn,
-        whatWasPublic: [`could not verify: ${partial.unreadable.join('; ')}`],
-        before: {
-          blockPublicAccess: partial.blockPublicAccess,
-          tags: partial.tags,
-          unreadable: partial.unreadable,
-        },
-      });
-      actions.push({ kind: 'evidence', action: `Wrote evidence to ${uri}`, status: 'done', verified: false });
-    } catch (error) {
-      actions.push({
-        kind: 'evidence',
-        action: `Write evidence to ${uri}`,
-        status: 'failed',
-        verified: false,
-        detail: describeError(error),
-      });
-    }
+    const recorded = await recordEvidence(run.s3, evidenceBucket, plan.key, {
+      schema: 'registry-guard/evidence/v1',
+      evidenceId: plan.evidenceId,
+      capturedAt: run.now().toISOString(),
+      bucket: partial.bucket,
+      account: run.accountId,
+      region: run.region,
+      mode: run.settings.mode,
+      event: run.trigger,
+      caller: run.callerArn,
+      whatWasPublic: [`could not verify: ${partial.unreadable.join('; ')}`],
+      before: {
+        blockPublicAccess: partial.blockPublicAccess,
+        tags: partial.tags,
+        unreadable: partial.unreadable,
+      },
+    });
+    evidence = recorded.evidence;
+    actions.push(recorded.action);
   }
   const record = await enableBucketBlockPublicAccess(run.s3, partial.bucket, run.accountId);
   actions.push(record);

@@ -11,7 +11,9 @@ import {
   Tag,
 } from '@aws-sdk/client-s3';
 import { EVIDENCE_PREFIXES } from '../../guard-facts';
+import { describeError } from '../aws-errors';
 import { BucketAcl } from '../read/bucket-state';
+import { ActionRecord } from './actions';
 
 /** Remediations of one bucket within {@link LOOP_WINDOW_MS}, this one included, that make a loop. */
 export const LOOP_THRESHOLD = 3;
@@ -192,4 +194,37 @@ export async function countRecentRemediations(
     }),
   );
   return (output.Contents ?? []).filter((object) => object.Key?.endsWith('.json')).length;
+}
+
+/**
+ * Writes an evidence object and says so as an action for the notice: done with the pinned reference, or
+ * failed with why (the caller then rewrites nothing it would have needed the backup for).
+ *
+ * @example
+ * const { evidence, action } = await recordEvidence(s3, 'guard-evidence', key, document);
+ */
+export async function recordEvidence(
+  s3: S3Client,
+  evidenceBucket: string,
+  key: string,
+  document: EvidenceDocument,
+): Promise<{ readonly evidence?: EvidenceRef; readonly action: ActionRecord }> {
+  const uri = `s3://${evidenceBucket}/${key}`;
+  try {
+    const evidence = await writeEvidence(s3, evidenceBucket, key, document);
+    return {
+      evidence,
+      action: { kind: 'evidence', action: `Wrote evidence to ${uri}`, status: 'done', verified: false },
+    };
+  } catch (error) {
+    return {
+      action: {
+        kind: 'evidence',
+        action: `Write evidence to ${uri}`,
+        status: 'failed',
+        verified: false,
+        detail: describeError(error),
+      },
+    };
+  }
 }

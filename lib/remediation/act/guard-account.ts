@@ -5,8 +5,7 @@
 import { judgeBlockPublicAccess } from '../../exposure';
 import { readAccountBlockPublicAccess } from '../read/account-state';
 import { ActionRecord, restoreAccountBlockPublicAccess } from './actions';
-import { describeError } from '../aws-errors';
-import { accountEvidenceKey, EvidenceRef, writeEvidence } from './evidence';
+import { accountEvidenceKey, EvidenceRef, recordEvidence } from './evidence';
 import { AccountNoticeInput } from '../report/notice';
 import { RunContext } from '../run-context';
 
@@ -41,31 +40,21 @@ export async function guardAccount(run: RunContext, accountId: string): Promise<
     const now = run.now();
     const evidenceId = run.newId();
     const key = accountEvidenceKey(accountId, now, evidenceId);
-    const uri = `s3://${evidenceBucket}/${key}`;
-    try {
-      evidence = await writeEvidence(run.s3, evidenceBucket, key, {
-        schema: 'registry-guard/evidence/v1',
-        evidenceId,
-        capturedAt: now.toISOString(),
-        account: accountId,
-        region: run.region,
-        mode: run.settings.mode,
-        event: run.trigger,
-        caller: run.callerArn,
-        whatWasPublic: [`account-level Block Public Access off: ${verdict.settingsOff.join(', ')}`],
-        before: { accountBlockPublicAccess: before.status === 'found' ? before.configuration : null },
-      });
-      actions.push({ kind: 'evidence', action: `Wrote evidence to ${uri}`, status: 'done', verified: false });
-    } catch (error) {
-      // Turning protection on loses nothing: the previous setting is still in the notice and the logs.
-      actions.push({
-        kind: 'evidence',
-        action: `Write evidence to ${uri}`,
-        status: 'failed',
-        verified: false,
-        detail: describeError(error),
-      });
-    }
+    // Turning protection on loses nothing if this fails: the previous setting is in the notice and the logs.
+    const recorded = await recordEvidence(run.s3, evidenceBucket, key, {
+      schema: 'registry-guard/evidence/v1',
+      evidenceId,
+      capturedAt: now.toISOString(),
+      account: accountId,
+      region: run.region,
+      mode: run.settings.mode,
+      event: run.trigger,
+      caller: run.callerArn,
+      whatWasPublic: [`account-level Block Public Access off: ${verdict.settingsOff.join(', ')}`],
+      before: { accountBlockPublicAccess: before.status === 'found' ? before.configuration : null },
+    });
+    evidence = recorded.evidence;
+    actions.push(recorded.action);
   }
   actions.push(await restoreAccountBlockPublicAccess(run.s3Control, accountId));
   return { accountId, before, settingsOff: verdict.settingsOff, actions, evidence, needsNotice: true };

@@ -15,7 +15,7 @@ import {
   countRecentRemediations,
   EvidenceRef,
   LOOP_THRESHOLD,
-  writeEvidence,
+  recordEvidence,
 } from './evidence';
 import { evidenceExists, IncidentClaim } from './incident-claim';
 import { BackupFacts, rewriteGrants } from './rewrite-grants';
@@ -162,53 +162,31 @@ async function backUp(
     'error' in earlier
       ? `listing s3://${evidenceBucket}/${state.bucket}/ failed (${earlier.error})`
       : undefined;
-  const uri = `s3://${evidenceBucket}/${plan.key}`;
-  try {
-    const evidence = await writeEvidence(run.s3, evidenceBucket, plan.key, {
-      schema: 'registry-guard/evidence/v1',
-      evidenceId: plan.evidenceId,
-      capturedAt: run.now().toISOString(),
-      bucket: state.bucket,
-      account: run.accountId,
-      region: run.region,
-      registryBucket: decision.isRegistry,
-      mode: run.settings.mode,
-      event: run.trigger,
-      caller: run.callerArn,
-      whatWasPublic: [...decision.problems, ...decision.exposure.reasons],
-      loop,
-      before: snapshot(state, ownership, accountBlockPublicAccess),
-    });
-    const written: ActionRecord = {
-      kind: 'evidence',
-      action: `Wrote evidence to ${uri}`,
-      status: 'done',
-      verified: false,
-    };
-    return {
-      actions: [written],
-      evidence,
-      backupKey: plan.key,
-      loop,
-      loopDetectionUnavailable,
-      ownership,
-    };
-  } catch (error) {
-    const failed: ActionRecord = {
-      kind: 'evidence',
-      action: `Write evidence to ${uri}`,
-      status: 'failed',
-      verified: false,
-      detail: describeError(error),
-    };
-    return {
-      actions: [failed],
-      noBackup: 'the evidence write failed, so there is no backup to restore from',
-      loop,
-      loopDetectionUnavailable,
-      ownership,
-    };
-  }
+  const { evidence, action } = await recordEvidence(run.s3, evidenceBucket, plan.key, {
+    schema: 'registry-guard/evidence/v1',
+    evidenceId: plan.evidenceId,
+    capturedAt: run.now().toISOString(),
+    bucket: state.bucket,
+    account: run.accountId,
+    region: run.region,
+    registryBucket: decision.isRegistry,
+    mode: run.settings.mode,
+    event: run.trigger,
+    caller: run.callerArn,
+    whatWasPublic: [...decision.problems, ...decision.exposure.reasons],
+    loop,
+    before: snapshot(state, ownership, accountBlockPublicAccess),
+  });
+  return {
+    actions: [action],
+    evidence,
+    backupKey: evidence === undefined ? undefined : plan.key,
+    noBackup:
+      evidence === undefined ? 'the evidence write failed, so there is no backup to restore from' : undefined,
+    loop,
+    loopDetectionUnavailable,
+    ownership,
+  };
 }
 
 function snapshot(

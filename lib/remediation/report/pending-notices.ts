@@ -91,8 +91,7 @@ export async function sendNotice(
   let pendingKey: string | undefined;
   if (evidenceBucket !== undefined) {
     // The notice held while acting is replaced by the real one: one record, never two pages.
-    const key =
-      heldKey ?? `${EVIDENCE_PREFIXES.pendingNotices}${run.now().toISOString()}-${run.newId()}.json`;
+    const key = heldKey ?? newPendingKey(run);
     const record: PendingNoticeRecord = {
       schema: 'registry-guard/pending-notice/v1',
       firstAttemptAt: run.now().toISOString(),
@@ -100,14 +99,7 @@ export async function sendNotice(
       notice,
     };
     try {
-      await run.s3.send(
-        new PutObjectCommand({
-          Bucket: evidenceBucket,
-          Key: key,
-          Body: `${JSON.stringify(record)}\n`,
-          ContentType: 'application/json',
-        }),
-      );
+      await putRecord(run, evidenceBucket, key, record);
       pendingKey = key;
     } catch (error) {
       run.logger.warn('Pending notice not recorded: publishing without a safety copy', {
@@ -154,7 +146,7 @@ export async function holdNotice(
 ): Promise<string | undefined> {
   const evidenceBucket = pendingBucket(run);
   if (evidenceBucket === undefined || run.settings.notifyTopicArn === undefined) return undefined;
-  const key = `${EVIDENCE_PREFIXES.pendingNotices}${run.now().toISOString()}-${run.newId()}.json`;
+  const key = newPendingKey(run);
   const record: PendingNoticeRecord = {
     schema: 'registry-guard/pending-notice/v1',
     firstAttemptAt: run.now().toISOString(),
@@ -164,14 +156,7 @@ export async function holdNotice(
     interrupted: true,
   };
   try {
-    await run.s3.send(
-      new PutObjectCommand({
-        Bucket: evidenceBucket,
-        Key: key,
-        Body: `${JSON.stringify(record)}\n`,
-        ContentType: 'application/json',
-      }),
-    );
+    await putRecord(run, evidenceBucket, key, record);
     return key;
   } catch (error) {
     run.logger.warn('Interrupted-notice not held: should this invocation stop, nobody is told', {
@@ -191,14 +176,10 @@ export async function releaseHeldNotice(run: RunContext, heldKey: string): Promi
   const evidenceBucket = pendingBucket(run);
   if (evidenceBucket === undefined) return;
   try {
-    await run.s3.send(
-      new PutObjectCommand({
-        Bucket: evidenceBucket,
-        Key: heldKey,
-        Body: `${JSON.stringify({ schema: 'registry-guard/pending-notice/v1', released: true })}\n`,
-        ContentType: 'application/json',
-      }),
-    );
+    await putRecord(run, evidenceBucket, heldKey, {
+      schema: 'registry-guard/pending-notice/v1',
+      released: true,
+    });
   } catch (error) {
     run.logger.warn('Held notice not marked released: deleting it', {
       key: heldKey,
@@ -382,16 +363,8 @@ async function takeLease(
     deliveringBy: run.trigger,
   };
   try {
-    await run.s3.send(
-      new PutObjectCommand({
-        Bucket: evidenceBucket,
-        Key: key,
-        Body: `${JSON.stringify(leased)}\n`,
-        ContentType: 'application/json',
-        // S3 always returns an ETag; without one the lease cannot be exclusive, and a duplicate beats a loss.
-        ...(etag === undefined ? {} : { IfMatch: etag }),
-      }),
-    );
+    // S3 always returns an ETag; without one the lease cannot be exclusive, and a duplicate beats a loss.
+    await putRecord(run, evidenceBucket, key, leased, etag === undefined ? {} : { IfMatch: etag });
     return { outcome: 'taken' };
   } catch (error) {
     // Another invocation leased it (or delivered and deleted it) since it was read.
@@ -474,6 +447,30 @@ async function quarantine(
   if (!movedHere) return { outcome: 'passed-over' };
   return failed(
     `${what}: moved to s3://${evidenceBucket}/${target}, kept there for a person to read and never retried`,
+  );
+}
+
+/** A new record's key: sorted by time, so the oldest is delivered first. */
+function newPendingKey(run: RunContext): string {
+  return `${EVIDENCE_PREFIXES.pendingNotices}${run.now().toISOString()}-${run.newId()}.json`;
+}
+
+/** Writes one JSON record to the evidence bucket, with S3's conditions when given. */
+async function putRecord(
+  run: RunContext,
+  evidenceBucket: string,
+  key: string,
+  record: unknown,
+  condition: { IfMatch?: string } = {},
+): Promise<void> {
+  await run.s3.send(
+    new PutObjectCommand({
+      Bucket: evidenceBucket,
+      Key: key,
+      Body: `${JSON.stringify(record)}\n`,
+      ContentType: 'application/json',
+      ...condition,
+    }),
   );
 }
 
