@@ -7,9 +7,7 @@ import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-conf
 import {
   CreateBucketCommand,
   GetBucketAclCommand,
-  GetBucketPolicyCommand,
   GetObjectCommand,
-  GetPublicAccessBlockCommand,
   ListObjectsV2Command,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
@@ -57,6 +55,7 @@ import {
   ResponseServer,
   scheduledEvent,
 } from './support';
+import { liveBlockPublicAccess, livePolicy } from '../support/live-bucket';
 import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../support/moto-server';
 
 const MOTO_AVAILABLE = motoAvailable();
@@ -168,23 +167,6 @@ describeWithMoto('against moto on loopback', () => {
       await s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read' }));
   }
 
-  async function liveBlockPublicAccess(bucket: string): Promise<unknown> {
-    try {
-      return (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))
-        .PublicAccessBlockConfiguration;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async function livePolicy(bucket: string): Promise<string | undefined> {
-    try {
-      return (await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
-    } catch {
-      return undefined;
-    }
-  }
-
   async function receivedNotices(): Promise<{ Subject: string; Message: string }[]> {
     const output = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
@@ -210,8 +192,8 @@ describeWithMoto('against moto on loopback', () => {
 
     await guard()(configChangeEvent(roll));
 
-    expect(await liveBlockPublicAccess(roll)).toEqual(ALL_ON);
-    expect(JSON.parse((await livePolicy(roll)) ?? '').Statement).toEqual([auditorStatement(roll)]);
+    expect(await liveBlockPublicAccess(s3, roll)).toEqual(ALL_ON);
+    expect(JSON.parse((await livePolicy(s3, roll)) ?? '').Statement).toEqual([auditorStatement(roll)]);
     const acl = await s3.send(new GetBucketAclCommand({ Bucket: roll }));
     expect(acl.Grants?.some((grant) => grant.Grantee?.URI?.endsWith('/AllUsers'))).toBe(false);
     expect(acl.Grants?.some((grant) => grant.Permission === 'FULL_CONTROL')).toBe(true);
@@ -265,8 +247,8 @@ describeWithMoto('against moto on loopback', () => {
     const policy = policyOf(publicStatement('open-data'));
     await createBucket('open-data', { policy });
     await guard()(configChangeEvent('open-data'));
-    expect(await liveBlockPublicAccess('open-data')).toEqual(ALL_ON);
-    expect(JSON.parse((await livePolicy('open-data')) ?? '')).toEqual(JSON.parse(policy));
+    expect(await liveBlockPublicAccess(s3, 'open-data')).toEqual(ALL_ON);
+    expect(JSON.parse((await livePolicy(s3, 'open-data')) ?? '')).toEqual(JSON.parse(policy));
     expect((await receivedNotices())[0].Subject).toBe(
       'registry-guard: closed non-compliant bucket open-data',
     );
@@ -289,16 +271,16 @@ describeWithMoto('against moto on loopback', () => {
       [EVIDENCE_BUCKET]: 'COMPLIANT',
     });
     expect(result.noticesSent).toBe(2);
-    expect(await liveBlockPublicAccess('census')).toEqual(ALL_ON);
-    expect(await liveBlockPublicAccess('quiet-1')).toBeUndefined();
+    expect(await liveBlockPublicAccess(s3, 'census')).toEqual(ALL_ON);
+    expect(await liveBlockPublicAccess(s3, 'quiet-1')).toBeUndefined();
   });
 
   test('a CloudTrail PutBucketPolicy event closes the bucket in one invocation and names the caller', async () => {
     const roll = 'electoral-roll';
     await createBucket(roll, { tags: [REGISTRY_TAG], policy: policyOf(publicStatement(roll)) });
     await guard()(cloudTrailBucketEvent('PutBucketPolicy', roll));
-    expect(await livePolicy(roll)).toBeUndefined();
-    expect(await liveBlockPublicAccess(roll)).toEqual(ALL_ON);
+    expect(await livePolicy(s3, roll)).toBeUndefined();
+    expect(await liveBlockPublicAccess(s3, roll)).toEqual(ALL_ON);
     expect(configMock.commandCalls(PutEvaluationsCommand)).toHaveLength(0);
     expect((await receivedNotices())[0].Message).toContain(
       'Changed by: arn:aws:sts::123456789012:assumed-role/DataEngineer/alice',
@@ -321,8 +303,8 @@ describeWithMoto('against moto on loopback', () => {
       ComplianceType: 'NOT_APPLICABLE',
       Annotation: `Exempt until ${expires}: Open data portal, ticket SEC-1234.`,
     });
-    expect(await liveBlockPublicAccess('open-data')).toBeUndefined();
-    expect(await livePolicy('open-data')).toBe(policy);
+    expect(await liveBlockPublicAccess(s3, 'open-data')).toBeUndefined();
+    expect(await livePolicy(s3, 'open-data')).toBe(policy);
     const notices = await receivedNotices();
     expect(notices.map((notice) => notice.Subject)).toEqual([
       `registry-guard: exempt bucket open-data is public until ${expires}`,
@@ -345,8 +327,8 @@ describeWithMoto('against moto on loopback', () => {
     expect(evaluation.Annotation).toMatch(
       /^Registry policy has a public statement, registry Block Public Access off \(all four\); not public now: account-level Block Public Access is fully on; remediated: evidence saved, Block Public Access on \(verified\), public statements removed \(verified\)/,
     );
-    expect(await liveBlockPublicAccess(roll)).toEqual(ALL_ON);
-    expect(JSON.parse((await livePolicy(roll)) ?? '').Statement).toEqual([auditorStatement(roll)]);
+    expect(await liveBlockPublicAccess(s3, roll)).toEqual(ALL_ON);
+    expect(JSON.parse((await livePolicy(s3, roll)) ?? '').Statement).toEqual([auditorStatement(roll)]);
     const listing = await s3.send(new ListObjectsV2Command({ Bucket: EVIDENCE_BUCKET, Prefix: `${roll}/` }));
     const evidenceObject = await s3.send(
       new GetObjectCommand({ Bucket: EVIDENCE_BUCKET, Key: listing.Contents?.[0].Key }),

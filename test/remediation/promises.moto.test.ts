@@ -10,9 +10,7 @@ import {
   CreateBucketCommand,
   DeletePublicAccessBlockCommand,
   GetBucketAclCommand,
-  GetBucketPolicyCommand,
   GetObjectCommand,
-  GetPublicAccessBlockCommand,
   ListObjectsV2Command,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
@@ -42,6 +40,7 @@ import {
   StillPublicError,
 } from '../../lib/remediation';
 import { FaultProxy, queryAction, queryErrorBody, s3Call, s3ErrorBody } from '../support/fault-proxy';
+import { liveBlockPublicAccess, livePolicy } from '../support/live-bucket';
 import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../support/moto-server';
 import {
   ACCOUNT,
@@ -184,23 +183,6 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       await s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read' }));
   }
 
-  async function liveBlockPublicAccess(bucket: string): Promise<unknown> {
-    try {
-      return (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))
-        .PublicAccessBlockConfiguration;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async function livePolicy(bucket: string): Promise<string | undefined> {
-    try {
-      return (await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
-    } catch {
-      return undefined;
-    }
-  }
-
   /** Every notice delivered so far, each received once. */
   async function drainNotices(): Promise<{ Subject: string; Message: string }[]> {
     const notices: { Subject: string; Message: string }[] = [];
@@ -261,7 +243,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       });
 
       await expect(guard()(scheduledEvent())).rejects.toBeInstanceOf(DeliveryError);
-      for (const bucket of drifted) expect(await liveBlockPublicAccess(bucket)).toEqual(ALL_ON);
+      for (const bucket of drifted) expect(await liveBlockPublicAccess(s3, bucket)).toEqual(ALL_ON);
       expect(await drainNotices()).toEqual([]);
       snsDown.times = 0;
 
@@ -341,8 +323,8 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       expect(outcome.annotation).toMatch(
         /^Registry classification tag registry-guard:classification removed or changed/,
       );
-      expect(await liveBlockPublicAccess('voter-roll')).toEqual(ALL_ON);
-      expect(await livePolicy('voter-roll')).toBeUndefined();
+      expect(await liveBlockPublicAccess(s3, 'voter-roll')).toEqual(ALL_ON);
+      expect(await livePolicy(s3, 'voter-roll')).toBeUndefined();
       const [notice] = await drainNotices();
       expect(notice.Subject).toBe('registry-guard: closed non-compliant registry bucket voter-roll');
       expect(notice.Message.split('\n')[0]).toMatch(/^REGISTRY UNMARKED: /);
@@ -372,7 +354,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       });
       const result = await guard()(cloudTrailBucketEvent('PutBucketPolicy', 'census'));
       expect(result.buckets[0].isRegistry).toBe(true);
-      expect(JSON.parse((await livePolicy('census')) ?? '{}').Statement).toEqual([
+      expect(JSON.parse((await livePolicy(s3, 'census')) ?? '{}').Statement).toEqual([
         auditorStatement('census'),
       ]);
     });
@@ -390,7 +372,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       });
       const tagged = await guard()(cloudTrailBucketEvent('PutBucketTagging', 'open-data'));
       expect(tagged.buckets[0].compliance).toBe('NOT_APPLICABLE');
-      expect(await livePolicy('open-data')).toBe(policy);
+      expect(await livePolicy(s3, 'open-data')).toBe(policy);
       const [notice, ...more] = await drainNotices();
       expect(more).toEqual([]);
       expect(notice.Subject).toBe(`registry-guard: exempt bucket open-data is public until ${expires}`);
@@ -443,7 +425,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       });
 
       const result = await guard()(configChangeEvent(roll));
-      expect(JSON.parse((await livePolicy(roll)) ?? '{}').Statement).toEqual([
+      expect(JSON.parse((await livePolicy(s3, roll)) ?? '{}').Statement).toEqual([
         auditorStatement(roll),
         ownersStatement,
       ]);
@@ -481,7 +463,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       proxy.add({ matches: s3Call('PUT', 'open-data', 'publicAccessBlock'), answer: ACCESS_DENIED });
       const result = await guard()(cloudTrailBucketEvent('PutBucketPolicy', 'open-data'));
       expect(result.buckets[0].remediation?.stillPublic).toBe(false);
-      expect(JSON.parse((await livePolicy('open-data')) ?? '{}').Statement).toEqual([
+      expect(JSON.parse((await livePolicy(s3, 'open-data')) ?? '{}').Statement).toEqual([
         auditorStatement('open-data'),
       ]);
       const [notice] = await drainNotices();
@@ -523,7 +505,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       const results = await Promise.allSettled(events.map((event) => guard()(event)));
       expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
 
-      expect(await liveBlockPublicAccess(roll)).toEqual(ALL_ON);
+      expect(await liveBlockPublicAccess(s3, roll)).toEqual(ALL_ON);
       expect(await evidenceKeys(roll)).toHaveLength(1);
       const notices = await drainNotices();
       expect(notices).toHaveLength(1);
@@ -568,7 +550,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       const result = await guard()(forged);
       expect(result.ignored).toMatch(/names account 999988887777, but the guard runs in 123456789012/);
       expect(proxy.seen.filter((request) => request.url.startsWith('/roll'))).toEqual([]);
-      expect(await liveBlockPublicAccess('roll')).toEqual(ALL_OFF);
+      expect(await liveBlockPublicAccess(s3, 'roll')).toEqual(ALL_OFF);
       expect(await drainNotices()).toEqual([]);
     });
 
@@ -578,7 +560,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
       expect((await guard()(elsewhere)).ignored).toMatch(
         /names Region eu-west-1, but the guard runs in us-east-1/,
       );
-      expect(await liveBlockPublicAccess('roll')).toEqual(ALL_OFF);
+      expect(await liveBlockPublicAccess(s3, 'roll')).toEqual(ALL_OFF);
     });
 
     test('a call that failed (errorCode) changes nothing and pages nobody', async () => {
@@ -644,7 +626,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
         answer: ACCESS_DENIED,
       });
       const result = await guard()(configChangeEvent('open-data'));
-      expect(await liveBlockPublicAccess('open-data')).toEqual(ALL_ON);
+      expect(await liveBlockPublicAccess(s3, 'open-data')).toEqual(ALL_ON);
       const previous = { ...ALL_OFF, BlockPublicAcls: true };
       expect(result.buckets[0].remediation?.previousBlockPublicAccess).toEqual(previous);
       const [notice] = await drainNotices();
