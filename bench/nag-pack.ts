@@ -6,7 +6,7 @@
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { RegistryGuardChecks } from '../rules';
+import { RegistryGuardChecks } from '../rules/registry-guard-checks';
 
 function appOf(buckets: number): App {
   // Past CloudFormation's 500-resource limit only to measure growth; such a stack would not deploy.

@@ -1,15 +1,14 @@
 /**
- * The remediation Lambda's costs: size and cold require time of the shipped handler bundle
- * (dist/handler/index.js, built by `npm run build`) beside a bare `node -e 0`, AWS calls per compliant and per
- * drifted bucket, and sweep throughput over 1,000 buckets against moto on loopback.
+ * The remediation Lambda's costs: size, cold require time (beside a bare `node -e 0`, against the 2x target)
+ * and first-invocation time of the shipped handler bundle (dist/handler/index.js, built by `npm run build`;
+ * see handler-cold-start.ts), AWS calls per compliant and per drifted bucket, and sweep throughput over 1,000
+ * buckets against moto on loopback.
  * Run: `npm run bench`, or `npm run build && npx tsx bench/remediation.ts` (BENCH_RUNS, BENCH_SWEEP_BUCKETS to
  * change the sizes).
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import {
   CreateBucketCommand,
@@ -21,8 +20,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createHandler, defaultDeps, mapWithConcurrency } from '../lib/remediation';
+import { defaultDeps } from '../lib/remediation/clients';
+import { mapWithConcurrency } from '../lib/remediation/concurrency';
+import { createHandler } from '../lib/remediation/handler';
 import { FakeAccount } from '../test/remediation/support';
+import { COLD_REQUIRE_TARGET, handlerRows } from './handler-cold-start';
 import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../test/support/moto-server';
 
 const REPO = path.resolve(__dirname, '..');
@@ -31,29 +33,6 @@ const SWEEP_BUCKETS = Number(process.env.BENCH_SWEEP_BUCKETS ?? 1_000);
 const ACCOUNT = '123456789012';
 const EVIDENCE_BUCKET = 'registry-guard-evidence';
 const REGISTRY_TAG = { Key: 'registry-guard:classification', Value: 'sensitive-registry' };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function timeNode(args: string[]): number {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) throw new Error(`bench: node ${args.join(' ')} failed: ${result.stderr}`);
-  return elapsed;
-}
-
-/** The handler as the package ships it, copied where no node_modules can help it load. */
-function shippedBundle(outDir: string): { file: string; bytes: number; gzipBytes: number } {
-  const shipped = path.join(REPO, 'dist/handler/index.js');
-  if (!fs.existsSync(shipped)) throw new Error(`bench: ${shipped} is missing; run npm run build first`);
-  const file = path.join(outDir, 'index.js');
-  fs.copyFileSync(shipped, file);
-  const contents = fs.readFileSync(file);
-  return { file, bytes: contents.length, gzipBytes: zlib.gzipSync(contents).length };
-}
 
 /** An initialize-step middleware that reports each command before sending it on. */
 function countingMiddleware<Args, Output>(record: (commandName: string) => void) {
@@ -270,42 +249,25 @@ async function inMemorySweep(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-remediation-bench-'));
+  console.log(
+    `registry-guard remediation Lambda (node ${process.version}, ${os.cpus().length} cores, ` +
+      `load average ${os.loadavg()[0].toFixed(1)}, medians of ${RUNS} fresh processes; ` +
+      `target: cold require at most ${COLD_REQUIRE_TARGET}x bare node)`,
+  );
+  console.log('');
+  console.log('| measure | value |');
+  console.log('| --- | --- |');
+  for (const row of await handlerRows(RUNS)) console.log(row);
+  console.log(await inMemorySweep());
+  if (!motoAvailable()) {
+    console.log('| moto | not installed: API calls and sweep throughput skipped |');
+    return;
+  }
+  const moto = await startMotoServer();
   try {
-    const bundled = shippedBundle(workDir);
-    const nodeAlone: number[] = [];
-    const coldImport: number[] = [];
-    for (let run = 0; run < RUNS; run += 1) {
-      nodeAlone.push(timeNode(['-e', '0']));
-      coldImport.push(timeNode(['-e', `require(${JSON.stringify(bundled.file)})`]));
-    }
-    console.log(
-      `registry-guard remediation Lambda (node ${process.version}, ${os.cpus().length} cores, medians of ${RUNS} fresh processes)`,
-    );
-    console.log('');
-    console.log('| measure | value |');
-    console.log('| --- | --- |');
-    console.log(
-      `| shipped handler dist/handler/index.js (esbuild: minified, node22, SDK included) | ${(bundled.bytes / 1024).toFixed(0)} KB (${(bundled.gzipBytes / 1024).toFixed(0)} KB gzip) |`,
-    );
-    console.log(`| bare node: node -e 0 | ${median(nodeAlone).toFixed(0)} ms |`);
-    console.log(
-      `| cold require of the shipped handler: node -e "require(<copy in a directory without node_modules>)" | ${median(coldImport).toFixed(0)} ms ` +
-        `(${(median(coldImport) / median(nodeAlone)).toFixed(1)}x bare node) |`,
-    );
-    console.log(await inMemorySweep());
-    if (!motoAvailable()) {
-      console.log('| moto | not installed: API calls and sweep throughput skipped |');
-      return;
-    }
-    const moto = await startMotoServer();
-    try {
-      for (const row of await againstMoto(moto)) console.log(row);
-    } finally {
-      await moto.stop();
-    }
+    for (const row of await againstMoto(moto)) console.log(row);
   } finally {
-    fs.rmSync(workDir, { recursive: true, force: true });
+    await moto.stop();
   }
 }
 

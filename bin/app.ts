@@ -4,7 +4,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ElectoralRollStack } from '../lib/example/electoral-roll-stack';
-import { RegistryGuardChecks } from '../rules';
+import { RegistryGuardChecks } from '../rules/registry-guard-checks';
 
 const app = new App();
 new ElectoralRollStack(app, 'ElectoralRoll');

@@ -4,8 +4,8 @@
 // unacknowledged RegistryGuard or AwsSolutions finding, as in the single-account app.
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { OrganizationGuardrails } from '../lib/organization';
-import { RegistryGuardChecks } from '../rules';
+import { OrganizationGuardrails } from '../lib/organization/organization-guardrails';
+import { RegistryGuardChecks } from '../rules/registry-guard-checks';
 
 const app = new App();
 const stack = new Stack(app, 'RegistryGuardOrganization', {

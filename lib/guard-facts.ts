@@ -4,8 +4,16 @@
  * role needs, where it keeps its records, and the environment it reads.
  */
 
-/** `remediate` closes public buckets; `report` only judges, evaluates and notifies, and changes nothing. */
-export type GuardMode = 'remediate' | 'report';
+/**
+ * What the guard does about a public bucket. The values are what the construct writes to the function's
+ * `GUARD_MODE` environment variable and the handler reads back.
+ */
+export enum GuardMode {
+  /** Close public buckets (Block Public Access on; for registries, public statements and grants removed). */
+  REMEDIATE = 'remediate',
+  /** Only judge, evaluate and notify: change nothing. */
+  REPORT = 'report',
+}
 
 /** CloudTrail events (CloudTrail's names, not the SDK's) that can open, or unmark, one bucket. */
 export const BUCKET_EVENT_NAMES = [
@@ -90,4 +98,9 @@ export const GUARD_ENVIRONMENT = {
   releasedRegistries: 'RELEASED_REGISTRY_BUCKETS',
   /** Seconds within which events for one bucket and one observed state are one incident. */
   incidentWindowSeconds: 'INCIDENT_WINDOW_SECONDS',
+  /**
+   * The SQS queue a periodic sweep hands its pages and batches of buckets to; without it the sweep judges
+   * every bucket in the one invocation (small accounts, tests).
+   */
+  sweepQueueUrl: 'SWEEP_QUEUE_URL',
 } as const;

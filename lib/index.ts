@@ -1,13 +1,52 @@
-export * from './classification';
-export * from './guard-facts';
-export * from './exposure';
-export * from './sensitive-registry-bucket';
-export * from './public-access-guard';
-export * from './organization';
+/**
+ * registry-guard: what a user of the package calls, and every type those name. Named one by one (no
+ * `export *`), so that nothing becomes API that semver must keep by being exported from a module for a
+ * neighbour's sake; test/package/public-api.test.ts holds the list.
+ */
+
+// Constructs and their props.
+export { SensitiveRegistryBucket } from './sensitive-registry-bucket';
+export type { RegistryObjectLock, SensitiveRegistryBucketProps } from './sensitive-registry-bucket';
+export { PublicAccessGuard } from './public-access-guard';
+export type { PublicAccessGuardOptions, PublicAccessGuardProps } from './public-access-guard';
+export { GuardMode } from './guard-facts';
+export { OrganizationGuardrails } from './organization/organization-guardrails';
+export type { OrganizationGuardrailsProps } from './organization/organization-guardrails';
+// The types of OrganizationGuardrails' `hubs` and `memberStack`: named, not constructed by users.
+export type { OrganizationRegionalHub } from './organization/regional-hub';
+export type { GuardMemberStack } from './organization/member-guard-stack';
+
+// Errors of invalid construct input.
+export { Errors, RegistryGuardValidationError } from './errors';
+export { SensitiveRegistryBucketPropError } from './registry-bucket-props';
+
+// The cdk-nag pack.
 export { RegistryGuardChecks } from '../rules/registry-guard-checks';
 export type { RegistryGuardChecksProps } from '../rules/registry-guard-checks';
+
+// The judgement of "public".
+export { judgeAccessPoint, judgePolicy } from './exposure/policy';
+export type {
+  AccessPointAccess,
+  AccessPointNetworkOrigin,
+  PolicyJudgementOptions,
+  PolicyKind,
+  PolicyVerdict,
+  PublicStatement,
+} from './exposure/policy';
+export type { TemplateContext } from './exposure/policy-values';
+export { judgeAcl } from './exposure/acl';
+export type { AclVerdict, PublicGrant, PublicGroup } from './exposure/acl';
+export { judgeBlockPublicAccess } from './exposure/block-public-access';
+export type { BlockPublicAccessSetting, BlockPublicAccessVerdict } from './exposure/block-public-access';
+export { judgeBucketExposure } from './exposure/bucket-exposure';
+export type { BucketAccessState, BucketExposure, NeutralisingLevel } from './exposure/bucket-exposure';
+
+// Checking templates without a CDK app, and writing a rule of your own for it.
 export { checkTemplate, evaluateTemplate } from '../rules/check-template';
 export type { CheckTemplateOptions, Finding, RuleEvaluation } from '../rules/check-template';
 export { REGISTRY_GUARD_RULES } from '../rules/all-rules';
-export type { RegistryGuardRule, RuleLevel } from '../rules/rule';
-export { runCli } from './cli/run-cli';
+export { RuleLevel } from '../rules/rule';
+export type { AppFacts, RegistryGuardRule } from '../rules/rule';
+export { TemplateIndex } from '../rules/template-model';
+export type { TemplateResource } from '../rules/template-model';

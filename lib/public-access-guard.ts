@@ -1,10 +1,12 @@
 /**
  * PublicAccessGuard: deploys the drift guard (lib/remediation) into an account. An AWS Config custom rule
- * and an EventBridge rule on CloudTrail both invoke one Lambda that closes buckets that drifted public.
+ * and an EventBridge rule on CloudTrail both invoke one Lambda that closes buckets that drifted public; the
+ * Config rule's periodic sweep fans out to the same Lambda through an SQS queue.
  *
  * This file wires the parts; each part is built in lib/guard/ (topics, the function and its role, evidence
- * protection, triggers, alarms, props validation). Every part is created in this construct's scope with the
- * construct ids earlier versions used, so logical ids, and with them deployed resources, stay the same.
+ * protection, triggers, the sweep queue, alarms, props validation). Every part is created in this construct's
+ * scope with the construct ids earlier versions used, so logical ids, and with them deployed resources, stay
+ * the same.
  */
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -27,20 +29,24 @@ import {
   renderLogGroup,
 } from './guard/handler-function';
 import { acknowledgeRoleFindings, grantHandlerPermissions, renderHandlerRole } from './guard/handler-role';
-import { DEFAULT_REMEDIATION_ALARM_THRESHOLD, validateGuardProps } from './guard/props';
+import { DEFAULT_REMEDIATION_ALARM_THRESHOLD, sweepConcurrencyOf, validateGuardProps } from './guard/props';
+import { renderSweepConsumer, renderSweepQueue, sweepQueueArn } from './guard/sweep-queue';
 import { renderAlarmTopic, renderNoticeTopic, restrictPublishers } from './guard/topics';
 import { GuardMode } from './guard-facts';
 import { RegistryObjectLock, SensitiveRegistryBucket } from './sensitive-registry-bucket';
 
 export { REMEDIATION_METRIC } from './guard/alarms';
 
-/** Properties of a {@link PublicAccessGuard}. */
-export interface PublicAccessGuardProps {
+/**
+ * What a guard may be tuned with, in one account or, through `OrganizationGuardrailsProps.guard`, in every
+ * member account of an organization.
+ */
+export interface PublicAccessGuardOptions {
   /**
    * `remediate` closes public buckets; `report` judges, evaluates and notifies but changes nothing. In
    * `report` mode the function's role can read buckets but cannot change any bucket, the account's Block
    * Public Access or the evidence bucket.
-   * @default 'remediate'
+   * @default GuardMode.REMEDIATE
    */
   readonly mode?: GuardMode;
 
@@ -51,38 +57,9 @@ export interface PublicAccessGuardProps {
   readonly sweepFrequency?: config.MaximumExecutionFrequency;
 
   /**
-   * Where the guard sends on-call notices. A supplied topic is used as it is: its topic policy and key
-   * policy are yours to restrict; the guard's role is granted `sns:Publish` on it (and use of its key, when
-   * the topic carries one).
-   * @default a new topic encrypted with a new customer-managed key, whose topic policy lets only the guard's
-   * role and CloudWatch of this account publish
-   */
-  readonly notificationTopic?: sns.ITopic;
-
-  /**
-   * Where the alarms (handler errors, dead letters, remediation storms) go: a path to a human that does not
-   * depend on the notice topic or its key, so a broken or revoked notice path still raises an alarm. A
-   * supplied topic is used as it is: its policies are yours to restrict, and if it is encrypted with KMS its
-   * key must let `cloudwatch.amazonaws.com` use it, or the alarms cannot publish.
-   * @default a new topic encrypted with its own new customer-managed key (not the notice topic's), whose
-   * topic policy lets only CloudWatch of this account publish
-   */
-  readonly alarmTopic?: sns.ITopic;
-
-  /**
-   * Where the guard backs up every policy and ACL before it rewrites them, and keeps its remediation history
-   * and its own records. A supplied bucket is used as it is, apart from the bucket-policy statements that
-   * protect evidence (see `breakGlassRole`): give it Object Lock, or its evidence can be destroyed by
-   * whoever may change its bucket policy. It must be in the guard's stack (its policy names the guard's
-   * role), and nothing but the guard may write to it.
-   * @default a new SensitiveRegistryBucket with Object Lock (`evidenceObjectLock`)
-   */
-  readonly evidenceBucket?: SensitiveRegistryBucket;
-
-  /**
    * Object Lock of the evidence bucket the guard creates: each evidence version is locked this long.
    * Not allowed with a supplied `evidenceBucket`, whose Object Lock is set where it is created.
-   * @default { mode: 'GOVERNANCE', retention: Duration.days(365) }
+   * @default { mode: s3.ObjectLockMode.GOVERNANCE, retention: Duration.days(365) }
    */
   readonly evidenceObjectLock?: RegistryObjectLock;
 
@@ -97,11 +74,19 @@ export interface PublicAccessGuardProps {
   readonly breakGlassRole?: iam.IRole;
 
   /**
-   * Reserved concurrency of the function: enough for bursts of CloudTrail events, bounded so a storm of
-   * events cannot starve the account's other functions.
+   * Reserved concurrency of the function: enough for bursts of CloudTrail events and a sweep's batches
+   * (`sweepConcurrency` of them), bounded so a storm of events cannot starve the account's other functions.
    * @default 10
    */
   readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * How many sweep batches the function works on at once: the most invocations the sweep queue's event
+   * source starts. A whole number from 2 to 1,000, lower than `reservedConcurrentExecutions`, so that events
+   * of the fast path always find an invocation free during a sweep.
+   * @default 5, or one less than `reservedConcurrentExecutions` when that is 5 or lower
+   */
+  readonly sweepConcurrency?: number;
 
   /**
    * Trace invocations with AWS X-Ray.
@@ -132,19 +117,9 @@ export interface PublicAccessGuardProps {
   readonly createConfigRecorder?: boolean;
 
   /**
-   * Turn on all four account-level Block Public Access settings when the stack deploys, through a custom
-   * resource served by the guard's own handler: the previous setting is read and kept as evidence first, a
-   * setting already on (or managed by an AWS Organizations S3 policy) is left alone, and deleting the stack
-   * never turns anything off. Needs `mode: 'remediate'`. Buckets that are meant to be public (websites) stop
-   * being public: move them behind CloudFront first.
-   * @default false
-   */
-  readonly enforceAccountBlockPublicAccess?: boolean;
-
-  /**
    * The longest an exemption tag may hold, in days from the day the guard first sees it: a whole number from
    * 1 to 3650.
-   * @default DEFAULT_MAX_EXEMPTION_DAYS (90)
+   * @default 90
    */
   readonly maxExemptionDays?: number;
 
@@ -165,13 +140,58 @@ export interface PublicAccessGuardProps {
 }
 
 /**
+ * Properties of a {@link PublicAccessGuard}: its tuning, and where its notices, alarms and evidence go (in an
+ * organization, `OrganizationGuardrails` chooses those).
+ */
+export interface PublicAccessGuardProps extends PublicAccessGuardOptions {
+  /**
+   * Where the guard sends on-call notices. A supplied topic is used as it is: its topic policy and key
+   * policy are yours to restrict; the guard's role is granted `sns:Publish` on it (and use of its key, when
+   * the topic carries one).
+   * @default a new topic encrypted with a new customer-managed key, whose topic policy lets only the guard's
+   * role and CloudWatch of this account publish
+   */
+  readonly notificationTopic?: sns.ITopic;
+
+  /**
+   * Where the alarms (handler errors, dead letters, a stuck sweep, remediation storms) go: a path to a human
+   * that does not depend on the notice topic or its key, so a broken or revoked notice path still raises an
+   * alarm. A supplied topic is used as it is: its policies are yours to restrict, and if it is encrypted with
+   * KMS its key must let `cloudwatch.amazonaws.com` use it, or the alarms cannot publish.
+   * @default a new topic encrypted with its own new customer-managed key (not the notice topic's), whose
+   * topic policy lets only CloudWatch of this account publish
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Where the guard backs up every policy and ACL before it rewrites them, and keeps its remediation history
+   * and its own records. A supplied bucket is used as it is, apart from the bucket-policy statements that
+   * protect evidence (see `breakGlassRole`): give it Object Lock, or its evidence can be destroyed by
+   * whoever may change its bucket policy. It must be in the guard's stack (its policy names the guard's
+   * role), and nothing but the guard may write to it.
+   * @default a new SensitiveRegistryBucket with Object Lock (`evidenceObjectLock`)
+   */
+  readonly evidenceBucket?: SensitiveRegistryBucket;
+
+  /**
+   * Turn on all four account-level Block Public Access settings when the stack deploys, through a custom
+   * resource served by the guard's own handler: the previous setting is read and kept as evidence first, a
+   * setting already on (or managed by an AWS Organizations S3 policy) is left alone, and deleting the stack
+   * never turns anything off. Needs `mode: GuardMode.REMEDIATE`. Buckets that are meant to be public
+   * (websites) stop being public: move them behind CloudFront first.
+   * @default false
+   */
+  readonly enforceAccountBlockPublicAccess?: boolean;
+}
+
+/**
  * The drift guard, in three lines of CDK. AWS Config recording of `AWS::S3::Bucket` must be on in the
  * account and region (the guard does not create a configuration recorder unless asked), and a CloudTrail
  * trail must record management events for the EventBridge fast path.
  *
  * @example
- * new PublicAccessGuard(stack, 'Guard');                      // remediate, new topics and evidence bucket
- * new PublicAccessGuard(stack, 'Guard', { mode: 'report' });  // watch only: the role can change nothing
+ * new PublicAccessGuard(stack, 'Guard'); // remediate, new topics and evidence bucket
+ * new PublicAccessGuard(stack, 'Guard', { mode: GuardMode.REPORT }); // watch only: the role can change nothing
  */
 export class PublicAccessGuard extends Construct {
   /** The guard's Lambda function. */
@@ -186,9 +206,11 @@ export class PublicAccessGuard extends Construct {
   readonly alarmTopic: sns.ITopic;
   /** Where backups, the remediation history and the guard's own records are kept. */
   readonly evidenceBucket: SensitiveRegistryBucket;
-  /** Failed asynchronous invocations land here. */
+  /** Failed asynchronous invocations, undeliverable fast-path events and sweep batches that kept failing land here. */
   readonly deadLetterQueue: sqs.Queue;
-  /** Alarms on handler errors, dead letters and remediation storms, all wired to the alarm topic. */
+  /** Where a periodic sweep queues its pages and batches of buckets for the function, one message an invocation. */
+  readonly sweepQueue: sqs.Queue;
+  /** Alarms on handler errors, dead letters, a stuck sweep and remediation storms, all wired to the alarm topic. */
   readonly alarms: cloudwatch.Alarm[];
   /** The configuration recorder, when `createConfigRecorder` is on. */
   readonly configRecorder?: config.CfnConfigurationRecorder;
@@ -197,7 +219,7 @@ export class PublicAccessGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: PublicAccessGuardProps = {}) {
     super(scope, id);
-    const mode = props.mode ?? 'remediate';
+    const mode = props.mode ?? GuardMode.REMEDIATE;
     validateGuardProps(this, props, mode);
 
     // The order of the calls below is the order of resources and policy statements in the template: keep
@@ -207,7 +229,8 @@ export class PublicAccessGuard extends Construct {
     this.notificationTopic = props.notificationTopic ?? (createdNoticeTopic?.topic as sns.Topic);
     const createdAlarmTopic = props.alarmTopic === undefined ? renderAlarmTopic(this) : undefined;
     this.alarmTopic = props.alarmTopic ?? (createdAlarmTopic?.topic as sns.Topic);
-    this.deadLetterQueue = renderDeadLetterQueue(this);
+    this.deadLetterQueue = renderDeadLetterQueue(this, sweepQueueArn(this));
+    this.sweepQueue = renderSweepQueue(this, this.deadLetterQueue);
 
     const logGroup = renderLogGroup(this);
     const role = renderHandlerRole(this, logGroup);
@@ -221,6 +244,7 @@ export class PublicAccessGuard extends Construct {
         mode,
         evidenceBucketName: this.evidenceBucket.bucket.bucketName,
         notificationTopicArn: this.notificationTopic.topicArn,
+        sweepQueueUrl: this.sweepQueue.queueUrl,
       }),
     });
     this.handler = guardFunction;
@@ -232,6 +256,12 @@ export class PublicAccessGuard extends Construct {
     });
     if (createdNoticeTopic !== undefined) restrictPublishers(createdNoticeTopic.topic, role);
     if (createdAlarmTopic !== undefined) restrictPublishers(createdAlarmTopic.topic);
+    renderSweepConsumer(this, {
+      guardFunction,
+      role,
+      sweepQueue: this.sweepQueue,
+      maxConcurrency: sweepConcurrencyOf(props),
+    });
     protectEvidence(this, this.evidenceBucket, role, props.breakGlassRole);
     acknowledgeRoleFindings(role, this.evidenceBucket, mode);
 
@@ -261,6 +291,7 @@ export class PublicAccessGuard extends Construct {
       guardFunction,
       logGroup,
       deadLetterQueue: this.deadLetterQueue,
+      sweepQueue: this.sweepQueue,
       alarmTopic: this.alarmTopic,
       remediationThreshold: props.remediationAlarmThreshold ?? DEFAULT_REMEDIATION_ALARM_THRESHOLD,
     });

@@ -7,6 +7,7 @@ import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { RegistryGuardValidationError } from './errors';
 import { judgeBlockPublicAccess, judgeCannedAcl } from './exposure';
 import type { RegistryObjectLock, SensitiveRegistryBucketProps } from './sensitive-registry-bucket';
 // A value import back into the construct's module, used only when a replication destination is checked
@@ -15,21 +16,24 @@ import { SensitiveRegistryBucket } from './sensitive-registry-bucket';
 
 /**
  * A prop was refused because it would weaken the registry bucket, or is not a prop at all. `prop` names it.
+ * A {@link RegistryGuardValidationError}, so `Errors.isValidationError` recognises it.
  *
  * @example
  * try {
  *   new SensitiveRegistryBucket(stack, 'Roll', untrustedProps);
  * } catch (error) {
- *   if (error instanceof SensitiveRegistryBucketPropError) console.error(error.prop, error.message);
+ *   if (Errors.isValidationError(error)) console.error(error.constructPath, error.message);
+ *   if (error instanceof SensitiveRegistryBucketPropError) console.error(error.prop);
  * }
  */
-export class SensitiveRegistryBucketPropError extends Error {
+export class SensitiveRegistryBucketPropError extends RegistryGuardValidationError {
   constructor(
+    registry: Construct,
     /** The refused prop, as the caller spelt it. */
     readonly prop: string,
-    message: string,
+    problem: string,
   ) {
-    super(message);
+    super('SensitiveRegistryBucket', registry, problem);
     this.name = 'SensitiveRegistryBucketPropError';
   }
 }
@@ -139,8 +143,9 @@ const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]+$/;
 
 function refuse(scope: Construct, prop: string, refusal: Refusal): never {
   throw new SensitiveRegistryBucketPropError(
+    scope,
     prop,
-    `SensitiveRegistryBucket ${scope.node.path}: ${prop} is refused: ${refusal.why}. Instead, ${refusal.instead}.`,
+    `${prop} is refused: ${refusal.why}. Instead, ${refusal.instead}.`,
   );
 }
 

@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from './classification';
 import { GUARD_BUCKET_READ_ACTIONS, GUARD_BUCKET_TIGHTEN_ACTIONS, GUARD_ROLE_PATH } from './guard-facts';
+import { tieKeyToServices } from './key-policy';
 import { LOCKED_DOWN_BUCKET_ACCESS } from './locked-down-bucket';
 import { logBucketProblems, validateProps } from './registry-bucket-props';
 
@@ -18,15 +19,18 @@ export { SensitiveRegistryBucketPropError } from './registry-bucket-props';
  * Object Lock for registries that must be immutable.
  *
  * @example
- * const objectLock: RegistryObjectLock = { mode: 'COMPLIANCE', retention: Duration.days(3650) };
+ * const objectLock: RegistryObjectLock = { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(3650) };
  */
 export interface RegistryObjectLock {
   /**
    * `GOVERNANCE`: users with `s3:BypassGovernanceRetention` can still delete a locked version.
-   * `COMPLIANCE`: nobody can, the root user included, until the retention ends.
+   * `COMPLIANCE`: nobody can, the root user included, until the retention ends. Required.
    */
-  readonly mode: 'GOVERNANCE' | 'COMPLIANCE';
-  /** How long each new object version is locked: a whole number of days, at least one, under 100 years. */
+  readonly mode: s3.ObjectLockMode;
+  /**
+   * How long each new object version is locked: a whole number of days, at least one, under 100 years.
+   * Required.
+   */
   readonly retention: Duration;
 }
 
@@ -41,7 +45,8 @@ export interface SensitiveRegistryBucketProps {
   /**
    * The customer-managed KMS key that encrypts the registry. AWS-managed keys (`alias/aws/s3`) are refused:
    * you cannot scope, audit or revoke them.
-   * @default a new key with automatic rotation on, retained when the stack is deleted
+   * @default a new key with automatic rotation on, retained when the stack is deleted, whose policy lets the
+   * account's principals use it only through S3 and create grants only for AWS resources
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -155,7 +160,7 @@ const DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_AFTER = Duration.days(7);
  * const roll = new SensitiveRegistryBucket(this, 'ElectoralRoll', {
  *   allowedOrganizationId: 'o-a1b2c3d4e5',
  *   noncurrentVersionExpiration: Duration.days(365),
- *   objectLock: { mode: 'GOVERNANCE', retention: Duration.days(30) },
+ *   objectLock: { mode: s3.ObjectLockMode.GOVERNANCE, retention: Duration.days(30) },
  * });
  * roll.grantRead(auditorRole); // s3 reads and kms:Decrypt on the roll's key, nothing more
  */
@@ -262,11 +267,14 @@ export class SensitiveRegistryBucket extends Construct {
   }
 
   private renderKey(): kms.IKey {
-    return new kms.Key(this, 'Key', {
+    const key = new kms.Key(this, 'Key', {
       description: `Encrypts the sensitive registry ${this.node.path}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Readers, writers, replication and Config delivery all reach the key through S3 (SSE-KMS).
+    tieKeyToServices(key, ['s3']);
+    return key;
   }
 
   private renderAccessLogsBucket(): s3.Bucket {

@@ -1,10 +1,10 @@
 import { judgePolicy } from '../lib/exposure';
-import { RegistryGuardRule } from './rule';
+import { RegistryGuardRule, RuleLevel } from './rule';
 
 /** Every KMS key: its key policy must not grant to the public. */
 export const KMSPublicKeyPolicy: RegistryGuardRule = {
   name: 'KMSPublicKeyPolicy',
-  level: 'error',
+  level: RuleLevel.ERROR,
   resourceTypes: ['AWS::KMS::Key', 'AWS::KMS::ReplicaKey'],
   info: 'The KMS key policy grants access to the public.',
   explanation:

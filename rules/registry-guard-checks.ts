@@ -28,7 +28,20 @@ import { appFactsOf, runRule } from './check-template';
 import { fieldsOf, listOf, TemplateIndex, TemplateResource } from './template-model';
 
 /** Properties of {@link RegistryGuardChecks}: those of every cdk-nag 3 pack. */
-export type RegistryGuardChecksProps = NagPackProps;
+export interface RegistryGuardChecksProps extends NagPackProps {
+  /**
+   * Add each rule's explanation (why it matters, how to fix it) to its findings.
+   * @default false
+   */
+  readonly verbose?: boolean;
+
+  /**
+   * Write acknowledged rule ids into each resource's template metadata (`Metadata.cdk_nag.rules_to_suppress`),
+   * where `registry-guard check` reads them, so the CLI honours what the app acknowledged.
+   * @default false
+   */
+  readonly writeSuppressionsToCloudFormation?: boolean;
+}
 
 /** The plugin's name; CDK's validation report offers `RegistryGuardChecks::<rule id>` to acknowledge with. */
 const PLUGIN_NAME = 'RegistryGuardChecks';

@@ -5,7 +5,12 @@
 import type { TemplateIndex, TemplateResource } from './template-model';
 
 /** How serious a finding is. cdk-nag 3 fails synth on both; the CLI's `--fail-on` tells them apart. */
-export type RuleLevel = 'error' | 'warning';
+export enum RuleLevel {
+  /** The resource is, or can become, exposed; or a registry misses its baseline. */
+  ERROR = 'error',
+  /** Worth a look, not proof of a problem: the CLI fails on it only with `--fail-on warning`. */
+  WARNING = 'warning',
+}
 
 /** Every rule id starts with this, followed by a dash and the rule's name. */
 export const PACK_NAME = 'RegistryGuard';
@@ -20,6 +25,7 @@ export interface AppFacts {
 export interface RegistryGuardRule {
   /** The name after `RegistryGuard-`: stable, users acknowledge by it. */
   readonly name: string;
+  /** How serious its findings are. */
   readonly level: RuleLevel;
   /** CloudFormation resource types the rule looks at. */
   readonly resourceTypes: readonly string[];

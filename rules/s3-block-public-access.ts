@@ -1,12 +1,12 @@
 import { BLOCK_PUBLIC_ACCESS_SETTINGS } from '../lib/exposure/block-public-access';
 import { ABSENT, alternativesOf, intrinsicName } from '../lib/exposure/policy-values';
-import { RegistryGuardRule } from './rule';
+import { RegistryGuardRule, RuleLevel } from './rule';
 import { fieldsOf, isRegistryBucket, TemplateIndex, TemplateResource } from './template-model';
 
 /** Every bucket that states Block Public Access, and every registry bucket: all four settings on. */
 export const S3BlockPublicAccess: RegistryGuardRule = {
   name: 'S3BlockPublicAccess',
-  level: 'error',
+  level: RuleLevel.ERROR,
   resourceTypes: ['AWS::S3::Bucket'],
   info: 'The S3 bucket turns off Block Public Access settings.',
   explanation:
@@ -34,7 +34,7 @@ export const S3BlockPublicAccess: RegistryGuardRule = {
 /** Ordinary buckets with no Block Public Access configuration: S3's default holds them, nothing in the template does. */
 export const S3BlockPublicAccessUnstated: RegistryGuardRule = {
   name: 'S3BlockPublicAccessUnstated',
-  level: 'warning',
+  level: RuleLevel.WARNING,
   resourceTypes: ['AWS::S3::Bucket'],
   info: 'The S3 bucket does not state its Block Public Access settings.',
   explanation:

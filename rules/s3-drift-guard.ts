@@ -1,9 +1,10 @@
 import { registryBucketRule } from './registry-rule';
+import { RuleLevel } from './rule';
 
 /** Registry buckets: some stack of the app deploys a PublicAccessGuard, so drift is closed, not just prevented. */
 export const S3DriftGuard = registryBucketRule({
   name: 'S3DriftGuard',
-  level: 'warning',
+  level: RuleLevel.WARNING,
   info: 'The app holds a registry bucket but deploys no PublicAccessGuard.',
   explanation:
     'These rules stop a bucket from being created open; only the drift guard closes one that a console click, ' +

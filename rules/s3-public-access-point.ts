@@ -1,6 +1,6 @@
 import { judgeAccessPoint, judgeBlockPublicAccess } from '../lib/exposure';
 import { ABSENT, alternativesOf, intrinsicName } from '../lib/exposure/policy-values';
-import { RegistryGuardRule } from './rule';
+import { RegistryGuardRule, RuleLevel } from './rule';
 import { fieldsOf } from './template-model';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -10,7 +10,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Every access point: no public policy, no Block Public Access setting turned off. */
 export const S3PublicAccessPoint: RegistryGuardRule = {
   name: 'S3PublicAccessPoint',
-  level: 'error',
+  level: RuleLevel.ERROR,
   resourceTypes: ['AWS::S3::AccessPoint'],
   info: 'The S3 access point is public or has a Block Public Access setting turned off.',
   explanation:

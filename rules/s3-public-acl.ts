@@ -1,10 +1,10 @@
 import { bucketAccessOf } from './bucket-access';
-import { RegistryGuardRule } from './rule';
+import { RegistryGuardRule, RuleLevel } from './rule';
 
 /** Every bucket: no canned ACL, in any branch, may grant to AllUsers or AuthenticatedUsers. */
 export const S3PublicAcl: RegistryGuardRule = {
   name: 'S3PublicAcl',
-  level: 'error',
+  level: RuleLevel.ERROR,
   resourceTypes: ['AWS::S3::Bucket'],
   info: 'The S3 bucket ACL grants access to the public.',
   explanation:
@@ -22,7 +22,7 @@ export const S3PublicAcl: RegistryGuardRule = {
 /** Ordinary buckets: a public ACL that the bucket's own settings refuse or neutralise. */
 export const S3PublicAclBlocked: RegistryGuardRule = {
   name: 'S3PublicAclBlocked',
-  level: 'warning',
+  level: RuleLevel.WARNING,
   resourceTypes: ['AWS::S3::Bucket'],
   info: "The S3 bucket ACL grants access to the public, but the bucket's own settings stop it.",
   explanation:

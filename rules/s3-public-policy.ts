@@ -1,5 +1,5 @@
 import { bucketAccessOf, publicStatementsOfPolicy } from './bucket-access';
-import { RegistryGuardRule } from './rule';
+import { RegistryGuardRule, RuleLevel } from './rule';
 
 /**
  * Every bucket policy: no statement may grant access to the public. Reported on the bucket it is attached
@@ -7,7 +7,7 @@ import { RegistryGuardRule } from './rule';
  */
 export const S3PublicPolicy: RegistryGuardRule = {
   name: 'S3PublicPolicy',
-  level: 'error',
+  level: RuleLevel.ERROR,
   resourceTypes: ['AWS::S3::Bucket', 'AWS::S3::BucketPolicy'],
   info: 'The S3 bucket policy grants access to the public.',
   explanation:
@@ -32,7 +32,7 @@ export const S3PublicPolicy: RegistryGuardRule = {
 /** Ordinary buckets: a public policy that the bucket's own Block Public Access refuses or neutralises. */
 export const S3PublicPolicyBlocked: RegistryGuardRule = {
   name: 'S3PublicPolicyBlocked',
-  level: 'warning',
+  level: RuleLevel.WARNING,
   resourceTypes: ['AWS::S3::Bucket'],
   info: "The S3 bucket policy grants access to the public, but the bucket's Block Public Access stops it.",
   explanation:

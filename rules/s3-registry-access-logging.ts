@@ -2,11 +2,12 @@ import { judgeBlockPublicAccess } from '../lib/exposure';
 import { bucketAccessOf } from './bucket-access';
 import { registryBucketRule } from './registry-rule';
 import { fieldsOf } from './template-model';
+import { RuleLevel } from './rule';
 
 /** Registry buckets: server access logs go to a bucket that is itself not public. */
 export const S3RegistryAccessLogging = registryBucketRule({
   name: 'S3RegistryAccessLogging',
-  level: 'error',
+  level: RuleLevel.ERROR,
   info: 'The registry bucket does not log access to a locked-down log bucket.',
   explanation:
     'Access logs are how you learn who read the registry; logs in a public bucket leak object names and callers. ' +

@@ -1,12 +1,13 @@
 import { registryBucketRule } from './registry-rule';
 import { fieldsOf, listOf, referencedLogicalId, TemplateIndex } from './template-model';
+import { RuleLevel } from './rule';
 
 const KMS_ALGORITHMS = new Set(['aws:kms', 'aws:kms:dsse']);
 
 /** Registry buckets: default encryption with a customer-managed KMS key whose rotation is on. */
 export const S3RegistryKmsEncryption = registryBucketRule({
   name: 'S3RegistryKmsEncryption',
-  level: 'error',
+  level: RuleLevel.ERROR,
   info: 'The registry bucket is not encrypted with a customer-managed KMS key with rotation on.',
   explanation:
     'A customer-managed key lets you control and audit who can decrypt the registry, and revoke it in one place; ' +

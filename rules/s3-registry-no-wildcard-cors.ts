@@ -1,10 +1,11 @@
 import { registryBucketRule } from './registry-rule';
 import { fieldsOf, listOf } from './template-model';
+import { RuleLevel } from './rule';
 
 /** Registry buckets: no CORS rule that allows every origin. */
 export const S3RegistryNoWildcardCors = registryBucketRule({
   name: 'S3RegistryNoWildcardCors',
-  level: 'warning',
+  level: RuleLevel.WARNING,
   info: 'The registry bucket has a CORS rule that allows every origin.',
   explanation:
     'CORS does not grant access by itself, so this is a warning, not an error: but AllowedOrigins "*" lets any web ' +

@@ -1,11 +1,12 @@
 import { registryBucketRule } from './registry-rule';
+import { RuleLevel } from './rule';
 
 const RETAINING_POLICIES = new Set(['Retain', 'RetainExceptOnCreate']);
 
 /** Registry buckets: kept when the stack is deleted or the bucket replaced, and never emptied automatically. */
 export const S3RegistryRetained = registryBucketRule({
   name: 'S3RegistryRetained',
-  level: 'error',
+  level: RuleLevel.ERROR,
   info: 'The registry bucket is not retained when its stack is deleted or the bucket is replaced.',
   explanation:
     'A stack deletion or a replacing update must never take a registry with it. Set DeletionPolicy and ' +

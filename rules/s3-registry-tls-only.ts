@@ -1,10 +1,11 @@
 import { registryBucketRule } from './registry-rule';
 import { fieldsOf, listOf } from './template-model';
+import { RuleLevel } from './rule';
 
 /** Registry buckets: a bucket policy denies every request made without TLS. */
 export const S3RegistryTlsOnly = registryBucketRule({
   name: 'S3RegistryTlsOnly',
-  level: 'error',
+  level: RuleLevel.ERROR,
   info: 'The registry bucket policy does not deny requests made without TLS.',
   explanation:
     'Without a deny on aws:SecureTransport false, a client can read or write the registry over plain HTTP. Add a ' +

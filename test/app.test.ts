@@ -5,7 +5,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ElectoralRollStack } from '../lib/example/electoral-roll-stack';
 import { checkCdkOut } from './support/check-cdk-out';
-import { RegistryGuardChecks } from '../rules';
+import { RegistryGuardChecks } from '../rules/registry-guard-checks';
 import { cfnLint } from './support/cfn-lint';
 
 /** The example app as bin/app.ts builds it, synthesized into a temporary cloud assembly. */

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { REGISTRY_GUARD_RULES, ruleId } from '../rules';
+import { REGISTRY_GUARD_RULES } from '../rules/all-rules';
+import { ruleId } from '../rules/rule';
 
 describe('docs/rules.md', () => {
   const reference = fs.readFileSync(path.join(__dirname, '..', 'docs', 'rules.md'), 'utf8');

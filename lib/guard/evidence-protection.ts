@@ -11,7 +11,7 @@ import { RegistryObjectLock, SensitiveRegistryBucket } from '../sensitive-regist
 
 /** Object Lock of the evidence bucket the guard creates, unless `evidenceObjectLock` says otherwise. */
 const DEFAULT_EVIDENCE_OBJECT_LOCK: RegistryObjectLock = {
-  mode: 'GOVERNANCE',
+  mode: s3.ObjectLockMode.GOVERNANCE,
   retention: Duration.days(365),
 };
 

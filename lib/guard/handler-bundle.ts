@@ -17,8 +17,11 @@ export const HANDLER_BUNDLE_FILE = 'index.js';
 /** Where the prebuilt bundle sits beside the compiled construct: dist/lib/guard → dist/handler. */
 const PREBUILT_DIRECTORY = path.join(__dirname, '..', '..', 'handler');
 
-/** The handler's TypeScript entry; present only in this repository, not in the installed package. */
-const SOURCE_ENTRY = path.join(__dirname, '..', 'remediation', 'index.ts');
+/**
+ * The handler's TypeScript entry; present only in this repository, not in the installed package. Not the
+ * package barrel (index.ts), whose re-exports would all be evaluated when Lambda loads the bundle.
+ */
+const SOURCE_ENTRY = path.join(__dirname, '..', 'remediation', 'entry.ts');
 
 /** What the bundle is built from besides the handler: the library's sources, which the handler imports. */
 const SOURCE_ROOT = path.join(__dirname, '..');
@@ -29,7 +32,10 @@ const REPOSITORY_ROOT = path.join(__dirname, '..', '..');
 /**
  * The esbuild options of the bundle, one source for the package build and the on-the-fly build: Node.js 22
  * (the function's runtime), CommonJS, minified, and the AWS SDK bundled, since the handler is tested
- * against the versions in package-lock.json.
+ * against the versions in package-lock.json. Packages resolve to their ES module builds, which esbuild can
+ * tree-shake: of each SDK client only the commands the guard sends are kept (830 KB instead of 1,041 KB
+ * from their CommonJS builds, so less to parse and evaluate on a cold start). Licence comments stay
+ * (esbuild moves them to the end): the tarball redistributes the bundled packages.
  *
  * @example
  * esbuild.buildSync(handlerBundleOptions('dist/handler/index.js'));
@@ -42,6 +48,7 @@ export function handlerBundleOptions(outfile: string, entry: string = SOURCE_ENT
     platform: 'node',
     target: 'node22',
     format: 'cjs',
+    mainFields: ['module', 'main'],
     minify: true,
     sourcemap: false,
     external: [],

@@ -1,17 +1,22 @@
 /**
  * The guard's Lambda function: the prebuilt bundle of lib/remediation (see handler-bundle.ts), its log group,
- * its dead-letter queue and the environment that tells it its mode, evidence bucket and topic.
+ * its dead-letter queue and the environment that tells it its mode, evidence bucket, topic and sweep queue.
  */
-import { Duration, RemovalPolicy, Tokenization, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Tokenization, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_EXEMPTION_DAYS, GUARD_ENVIRONMENT, GuardMode } from '../guard-facts';
+import { tieKeyToServices } from '../key-policy';
 import type { PublicAccessGuardProps } from '../public-access-guard';
 import { handlerCodeDirectory } from './handler-bundle';
 import { DEFAULT_INCIDENT_WINDOW, DEFAULT_RESERVED_CONCURRENCY } from './props';
+
+/** The function's timeout; the sweep queue's visibility timeout follows from it (see sweep-queue.ts). */
+export const HANDLER_TIMEOUT = Duration.minutes(5);
 
 /** What the function is built from besides the guard's props. */
 export interface HandlerFunctionProps {
@@ -29,34 +34,105 @@ export interface HandlerEnvironmentProps {
   readonly mode: GuardMode;
   readonly evidenceBucketName: string;
   readonly notificationTopicArn: string;
+  readonly sweepQueueUrl: string;
 }
 
 /**
- * Creates the queue (construct id `DeadLetters`) where failed asynchronous invocations land: encrypted,
- * TLS-only, and kept 14 days, the longest SQS allows, so on-call can still replay them after the alarm.
+ * Creates the queue (construct id `DeadLetters`) where failed asynchronous invocations, undeliverable
+ * fast-path events and sweep batches that kept failing land: encrypted with a key of its own (construct id
+ * `DeadLettersKey`, shared with the sweep queue), TLS-only, kept 14 days, the longest SQS allows, so on-call
+ * can still replay them after the alarm, and the dead-letter queue of the sweep queue (`sweepQueueArn`)
+ * alone, so what waits in it is the guard's failures and nothing else.
  *
  * @example
- * const deadLetterQueue = renderDeadLetterQueue(this);
+ * const deadLetterQueue = renderDeadLetterQueue(this, sweepQueueArn(this));
  */
-export function renderDeadLetterQueue(guard: Construct): sqs.Queue {
-  const queue = new sqs.Queue(guard, 'DeadLetters', {
-    encryption: sqs.QueueEncryption.KMS_MANAGED,
+export function renderDeadLetterQueue(guard: Construct, sweepQueueArn: string): sqs.Queue {
+  const stack = Stack.of(guard);
+  const key = new kms.Key(guard, 'DeadLettersKey', {
+    description: 'Encrypts the registry-guard dead-letter and sweep queues',
+    enableKeyRotation: true,
+    // The queue goes with the stack; a key kept after it would decrypt nothing.
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  // EventBridge writes the fast path's undeliverable events with its own rights, not a role's, so the key
+  // must admit it; an AWS-managed key (alias/aws/sqs) cannot. The rule's ARN cannot be named here: the
+  // rule's target names the queue, which names this key.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'EventBridgeDeliversDeadLetters',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }),
+        },
+      },
+    }),
+  );
+  // Lambda sends failed invocations, and the function sweep batches, with the function's role, which
+  // reaches the key through SQS.
+  tieKeyToServices(key, ['sqs']);
+  return new sqs.Queue(guard, 'DeadLetters', {
+    encryption: sqs.QueueEncryption.KMS,
+    encryptionMasterKey: key,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
+    // Named by ARN: the sweep queue names this queue as its target, so a reference would be a cycle.
+    redriveAllowPolicy: {
+      redrivePermission: sqs.RedrivePermission.BY_QUEUE,
+      sourceQueues: [sqs.Queue.fromQueueArn(guard, 'DeadLettersSource', sweepQueueArn)],
+    },
   });
-  // cdk-nag's AwsSolutions-SQS3 does not ask a queue used as a dead-letter queue for one of its own.
-  return queue;
 }
 
 /**
  * Creates the function's log group (construct id `Logs`), kept a year and retained when the stack is
- * deleted: it is the record of what the guard did, and the storm alarm counts remediations from it.
+ * deleted: it is the record of what the guard did, and the storm alarm counts remediations from it. It is
+ * encrypted with a key of its own (construct id `LogsKey`, retained with the logs it decrypts) that
+ * CloudWatch Logs may use for this log group only.
  *
  * @example
  * const logGroup = renderLogGroup(this);
  */
 export function renderLogGroup(guard: Construct): logs.LogGroup {
+  const stack = Stack.of(guard);
+  // Named rather than generated: the key's policy must name the log group, and the log group needs the
+  // key first. The stack name keeps two stacks' guards (or two stack instances of a StackSet) apart, the
+  // guard's path within its stack two guards of one stack.
+  const pathInStack = guard.node.scopes
+    .slice(guard.node.scopes.indexOf(stack) + 1)
+    .map((scope) => scope.node.id.replace(/[^A-Za-z0-9._#-]/g, '-'))
+    .join('/');
+  const logGroupName = `/registry-guard/${Aws.STACK_NAME}/${pathInStack}`;
+  const logGroupArn = stack.formatArn({
+    service: 'logs',
+    resource: 'log-group',
+    resourceName: logGroupName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  const key = new kms.Key(guard, 'LogsKey', {
+    description: 'Encrypts the registry-guard log group',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  // The statement CloudWatch Logs documents for a customer key, limited by the encryption context to this
+  // log group.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'LogsEncryptsGuardLogGroup',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
+    }),
+  );
+  tieKeyToServices(key, ['logs']);
   return new logs.LogGroup(guard, 'Logs', {
+    logGroupName,
+    encryptionKey: key,
     retention: logs.RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
   });
@@ -79,8 +155,7 @@ export function renderHandlerFunction(guard: Construct, props: HandlerFunctionPr
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: 512,
-    // A scheduled sweep reads every bucket of the account.
-    timeout: Duration.minutes(5),
+    timeout: HANDLER_TIMEOUT,
     reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? DEFAULT_RESERVED_CONCURRENCY,
     deadLetterQueue: props.deadLetterQueue,
     tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
@@ -88,6 +163,9 @@ export function renderHandlerFunction(guard: Construct, props: HandlerFunctionPr
     logGroup: props.logGroup,
     environment: props.environment,
   });
+  // With this role Lambda writes failed asynchronous invocations to the dead-letter queue, and the function
+  // and Lambda's poller send and receive sweep batches: both queues are under this one key.
+  props.deadLetterQueue.encryptionMasterKey?.grant(props.role, 'kms:GenerateDataKey', 'kms:Decrypt');
   Validations.of(guardFunction).acknowledge({
     id: 'AwsSolutions-L1',
     reason: 'The handler is built and tested for Node.js 22 (esbuild target node22); move both together.',
@@ -100,7 +178,9 @@ export function renderHandlerFunction(guard: Construct, props: HandlerFunctionPr
  * props' defaults filled in so the handler never guesses.
  *
  * @example
- * const environment = renderEnvironment(props, { mode, evidenceBucketName, notificationTopicArn });
+ * const environment = renderEnvironment(props, {
+ *   mode, evidenceBucketName, notificationTopicArn, sweepQueueUrl,
+ * });
  */
 export function renderEnvironment(
   props: PublicAccessGuardProps,
@@ -110,6 +190,7 @@ export function renderEnvironment(
     [GUARD_ENVIRONMENT.mode]: resolved.mode,
     [GUARD_ENVIRONMENT.evidenceBucket]: resolved.evidenceBucketName,
     [GUARD_ENVIRONMENT.notifyTopicArn]: resolved.notificationTopicArn,
+    [GUARD_ENVIRONMENT.sweepQueueUrl]: resolved.sweepQueueUrl,
     [GUARD_ENVIRONMENT.maxExemptionDays]: Tokenization.stringifyNumber(
       props.maxExemptionDays ?? DEFAULT_MAX_EXEMPTION_DAYS,
     ),

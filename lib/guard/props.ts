@@ -4,11 +4,17 @@
  */
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { RegistryGuardValidationError } from '../errors';
 import { DEFAULT_MAX_EXEMPTION_DAYS, GuardMode } from '../guard-facts';
 import type { PublicAccessGuardProps } from '../public-access-guard';
 
 /** Reserved concurrency of the guard's function unless `reservedConcurrentExecutions` says otherwise. */
 export const DEFAULT_RESERVED_CONCURRENCY = 10;
+/** Concurrent sweep invocations unless `sweepConcurrency` says otherwise (or the reserved concurrency is lower). */
+export const DEFAULT_SWEEP_CONCURRENCY = 5;
+/** The limits SQS event sources put on maximum concurrency. */
+const MIN_SWEEP_CONCURRENCY = 2;
+const MAX_SWEEP_CONCURRENCY = 1000;
 /** Remediations within an hour that fire the storm alarm, unless `remediationAlarmThreshold` says otherwise. */
 export const DEFAULT_REMEDIATION_ALARM_THRESHOLD = 5;
 /** Beyond this a storm alarm would never fire in practice: a typo, not a choice. */
@@ -27,11 +33,11 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * path and says what to do instead. Values that are tokens are left to deployment.
  *
  * @example
- * validateGuardProps(this, props, props.mode ?? 'remediate');
+ * validateGuardProps(this, props, props.mode ?? GuardMode.REMEDIATE);
  */
 export function validateGuardProps(guard: Construct, props: PublicAccessGuardProps, mode: GuardMode): void {
   const fail = (message: string): never => {
-    throw new Error(`PublicAccessGuard ${guard.node.path}: ${message}`);
+    throw new RegistryGuardValidationError('PublicAccessGuard', guard, message);
   };
   if (mode !== 'remediate' && mode !== 'report') {
     fail(`mode must be 'remediate' or 'report', not '${String(mode)}'.`);
@@ -45,6 +51,7 @@ export function validateGuardProps(guard: Construct, props: PublicAccessGuardPro
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     fail('reservedConcurrentExecutions must be a positive integer.');
   }
+  validateSweepConcurrency(props, fail);
   const threshold = props.remediationAlarmThreshold ?? DEFAULT_REMEDIATION_ALARM_THRESHOLD;
   if (
     !Token.isUnresolved(threshold) &&
@@ -94,5 +101,41 @@ export function validateGuardProps(guard: Construct, props: PublicAccessGuardPro
         "evidenceBucket must be in the guard's stack: its bucket policy names the guard's role, and the guard names the bucket, so two stacks would depend on each other. Instead, create it in the guard's stack or omit evidenceBucket.",
       );
     }
+  }
+}
+
+/**
+ * The sweep queue's maximum concurrency: `sweepConcurrency`, or by default 5 and at most one less than the
+ * reserved concurrency, so the fast path keeps an invocation free.
+ *
+ * @example
+ * renderSweepConsumer(this, { guardFunction, role, sweepQueue, maxConcurrency: sweepConcurrencyOf(props) });
+ */
+export function sweepConcurrencyOf(props: PublicAccessGuardProps): number {
+  if (props.sweepConcurrency !== undefined) return props.sweepConcurrency;
+  const reserved = props.reservedConcurrentExecutions ?? DEFAULT_RESERVED_CONCURRENCY;
+  return Token.isUnresolved(reserved)
+    ? DEFAULT_SWEEP_CONCURRENCY
+    : Math.min(DEFAULT_SWEEP_CONCURRENCY, reserved - 1);
+}
+
+function validateSweepConcurrency(props: PublicAccessGuardProps, fail: (message: string) => never): void {
+  const sweep = sweepConcurrencyOf(props);
+  const reserved = props.reservedConcurrentExecutions ?? DEFAULT_RESERVED_CONCURRENCY;
+  if (Token.isUnresolved(sweep)) return;
+  if (!Number.isInteger(sweep) || sweep < MIN_SWEEP_CONCURRENCY || sweep > MAX_SWEEP_CONCURRENCY) {
+    if (props.sweepConcurrency === undefined) {
+      fail(
+        `reservedConcurrentExecutions ${reserved} leaves no room for the sweep (sweepConcurrency): its queue needs at least ${MIN_SWEEP_CONCURRENCY} concurrent invocations (the least an SQS event source takes) and the fast path one more. Instead, set reservedConcurrentExecutions to ${MIN_SWEEP_CONCURRENCY + 1} or more.`,
+      );
+    }
+    fail(
+      `sweepConcurrency must be a whole number from ${MIN_SWEEP_CONCURRENCY} to ${MAX_SWEEP_CONCURRENCY} (the limits of an SQS event source), not ${String(sweep)}.`,
+    );
+  }
+  if (!Token.isUnresolved(reserved) && sweep >= reserved) {
+    fail(
+      `sweepConcurrency (${sweep}) must be lower than reservedConcurrentExecutions (${reserved}): sweep batches would take every invocation the function has, and the fast path would wait behind them. Instead, lower sweepConcurrency or raise reservedConcurrentExecutions.`,
+    );
   }
 }

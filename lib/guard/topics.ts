@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { tieKeyToServices } from '../key-policy';
 
 const CLOUDWATCH_SERVICE = 'cloudwatch.amazonaws.com';
 
@@ -65,6 +66,8 @@ function renderTopicKey(guard: Construct, id: string, description: string): kms.
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(guard).account } },
     }),
   );
+  // The guard's role publishes through SNS; nobody needs the key outside it.
+  tieKeyToServices(key, ['sns']);
   return key;
 }
 

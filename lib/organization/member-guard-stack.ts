@@ -9,13 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { StackSetStack } from 'cdk-stacksets';
 import { Construct } from 'constructs';
-import { PublicAccessGuard, PublicAccessGuardProps } from '../public-access-guard';
-
-/** What a member account's guard may be tuned with; its topics and account-level setting come from the organization. */
-export type MemberGuardOptions = Omit<
-  PublicAccessGuardProps,
-  'notificationTopic' | 'alarmTopic' | 'evidenceBucket' | 'enforceAccountBlockPublicAccess'
->;
+import { PublicAccessGuard, PublicAccessGuardOptions } from '../public-access-guard';
 
 /** Properties of a {@link GuardMemberStack}. */
 export interface GuardMemberStackProps {
@@ -27,10 +21,15 @@ export interface GuardMemberStackProps {
   readonly alarmTopicName: string;
   /** One asset bucket per target Region, named `${assetBucketPrefix}-${region}`. */
   readonly assetBuckets: s3.IBucket[];
+  /** What the asset buckets' names start with. */
   readonly assetBucketPrefix: string;
   /** Turn on account-level Block Public Access in every member account. */
   readonly enforceAccountBlockPublicAccess: boolean;
-  readonly guard?: MemberGuardOptions;
+  /**
+   * Tuning of the member accounts' guard; its topics and account-level setting come from the organization.
+   * @default the guard's defaults
+   */
+  readonly guard?: PublicAccessGuardOptions;
 }
 
 /**

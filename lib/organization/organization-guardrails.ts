@@ -18,7 +18,9 @@ import {
   StackSetTemplate,
 } from 'cdk-stacksets';
 import { Construct } from 'constructs';
-import { GuardMemberStack, MemberGuardOptions } from './member-guard-stack';
+import { RegistryGuardValidationError } from '../errors';
+import type { PublicAccessGuardOptions } from '../public-access-guard';
+import { GuardMemberStack } from './member-guard-stack';
 import {
   DEFAULT_ALARM_TOPIC_NAME,
   DEFAULT_ON_CALL_TOPIC_NAME,
@@ -49,8 +51,12 @@ export interface OrganizationGuardrailsProps {
    */
   readonly regions: string[];
 
-  /** Tuning of the member accounts' guard (mode, sweep frequency, concurrency, alarms, recorder). */
-  readonly guard?: MemberGuardOptions;
+  /**
+   * Tuning of the member accounts' guard (mode, sweep frequency, concurrency, alarms, recorder); its topics
+   * and account-level setting come from the organization.
+   * @default the guard's defaults: mode GuardMode.REMEDIATE, a sweep every 24 hours
+   */
+  readonly guard?: PublicAccessGuardOptions;
 
   /**
    * Turn on all four account-level Block Public Access settings in every member account when its stack
@@ -147,7 +153,7 @@ export class OrganizationGuardrails extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { account, region } = requireConcreteEnvironment(this, stack);
-    validateOrganizationId(this, props.organizationId);
+    validateOrganizationId('OrganizationGuardrails', this, props.organizationId);
     const organizationalUnits = validateTargets(this, props.organizationalUnits);
     const regions = validateRegions(this, props.regions);
     const assetBucketPrefix = props.assetBucketPrefix ?? `registry-guard-assets-${account}`;
@@ -265,8 +271,10 @@ export class OrganizationGuardrails extends Construct {
 
 function requireConcreteEnvironment(scope: Construct, stack: Stack): { account: string; region: string } {
   if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
-    throw new Error(
-      `OrganizationGuardrails ${scope.node.path}: the stack needs env: { account, region }: member accounts reach the hub account's topic and buckets by account id and Region.`,
+    throw new RegistryGuardValidationError(
+      'OrganizationGuardrails',
+      scope,
+      `the stack needs env: { account, region }: member accounts reach the hub account's topic and buckets by account id and Region.`,
     );
   }
   return { account: stack.account, region: stack.region };
@@ -274,14 +282,18 @@ function requireConcreteEnvironment(scope: Construct, stack: Stack): { account: 
 
 function validateTargets(scope: Construct, targets: string[]): string[] {
   if (targets.length === 0) {
-    throw new Error(
-      `OrganizationGuardrails ${scope.node.path}: organizationalUnits is empty: name at least one OU (ou-…) or the root (r-…).`,
+    throw new RegistryGuardValidationError(
+      'OrganizationGuardrails',
+      scope,
+      `organizationalUnits is empty: name at least one OU (ou-…) or the root (r-…).`,
     );
   }
   for (const target of targets) {
     if (!/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(target)) {
-      throw new Error(
-        `OrganizationGuardrails ${scope.node.path}: '${target}' is not an organizational unit id (ou-…) or a root id (r-…). Account ids are not targets: move the account into an OU.`,
+      throw new RegistryGuardValidationError(
+        'OrganizationGuardrails',
+        scope,
+        `'${target}' is not an organizational unit id (ou-…) or a root id (r-…). Account ids are not targets: move the account into an OU.`,
       );
     }
   }
@@ -290,14 +302,18 @@ function validateTargets(scope: Construct, targets: string[]): string[] {
 
 function validateRegions(scope: Construct, regions: string[]): string[] {
   if (regions.length === 0) {
-    throw new Error(
-      `OrganizationGuardrails ${scope.node.path}: regions is empty: name every Region to guard.`,
+    throw new RegistryGuardValidationError(
+      'OrganizationGuardrails',
+      scope,
+      `regions is empty: name every Region to guard.`,
     );
   }
   for (const region of regions) {
     if (Token.isUnresolved(region) || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-      throw new Error(
-        `OrganizationGuardrails ${scope.node.path}: '${region}' is not a Region name such as 'eu-west-1'.`,
+      throw new RegistryGuardValidationError(
+        'OrganizationGuardrails',
+        scope,
+        `'${region}' is not a Region name such as 'eu-west-1'.`,
       );
     }
   }

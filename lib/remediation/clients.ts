@@ -1,36 +1,59 @@
 /**
- * The AWS clients a container uses, created once. Endpoints are never hard-coded: SDK v3 honours
- * AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, which is how tests point it at moto.
+ * The AWS clients a container uses, each created once, when an event first needs it. Endpoints are never
+ * hard-coded: SDK v3 honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, which is how tests point it at
+ * moto.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { GuardDependencies } from './handler';
+import { guardRetrySettings } from './retry-strategy';
+import { configServiceSdk, snsSdk, sqsSdk, stsSdk } from './sdk/on-demand';
 
 /**
- * Adaptive retries slow the client down when AWS throttles it, rather than failing a sweep; five attempts
- * ride out a burst without holding a bucket's verdict for long.
- */
-export const CLIENT_RETRY_SETTINGS = { retryMode: 'adaptive', maxAttempts: 5 } as const;
-
-/**
- * Production dependencies: real clients with {@link CLIENT_RETRY_SETTINGS}, a Powertools logger
- * (service `registry-guard`), the real clock and environment.
+ * Production dependencies: real clients, each with its own throttle-aware retry strategy
+ * ({@link guardRetrySettings}: every request its own attempts and jittered backoff, so sustained SlowDown
+ * slows a sweep down instead of exhausting a shared quota), a Powertools logger
+ * (service `registry-guard`), the real clock and environment. Each client is a getter that builds it on
+ * first use and returns the same one after, so a container never builds a client its events do not use
+ * (STS, in Lambda; Config, for CloudTrail events; SNS, until something needs saying; SQS, until a sweep
+ * hands out work) nor loads the SDK of Config, SNS, SQS or STS for it (see sdk/on-demand.ts).
  *
  * @example
  * const handler = createHandler(defaultDeps());
  */
 export function defaultDeps(): GuardDependencies {
+  // A sweep may meet buckets whose region differs from the client's: follow S3's redirect.
+  const s3 = once(() => new S3Client({ ...guardRetrySettings('s3'), followRegionRedirects: true }));
+  const s3Control = once(() => new S3ControlClient(guardRetrySettings('s3-control')));
+  const config = once(() => new (configServiceSdk().ConfigServiceClient)(guardRetrySettings('config')));
+  const sns = once(() => new (snsSdk().SNSClient)(guardRetrySettings('sns')));
+  const sts = once(() => new (stsSdk().STSClient)(guardRetrySettings('sts')));
+  const sqs = once(() => new (sqsSdk().SQSClient)(guardRetrySettings('sqs')));
   return {
-    // A sweep may meet buckets whose region differs from the client's: follow S3's redirect.
-    s3: new S3Client({ ...CLIENT_RETRY_SETTINGS, followRegionRedirects: true }),
-    s3Control: new S3ControlClient(CLIENT_RETRY_SETTINGS),
-    config: new ConfigServiceClient(CLIENT_RETRY_SETTINGS),
-    sns: new SNSClient(CLIENT_RETRY_SETTINGS),
-    sts: new STSClient(CLIENT_RETRY_SETTINGS),
+    get s3() {
+      return s3();
+    },
+    get s3Control() {
+      return s3Control();
+    },
+    get config() {
+      return config();
+    },
+    get sns() {
+      return sns();
+    },
+    get sts() {
+      return sts();
+    },
+    get sqs() {
+      return sqs();
+    },
     logger: new Logger({ serviceName: 'registry-guard' }),
   };
+}
+
+function once<T>(create: () => T): () => T {
+  let created: T | undefined;
+  return () => (created ??= create());
 }

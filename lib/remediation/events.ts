@@ -18,7 +18,7 @@ const STATUSES_OUT_OF_SCOPE: ReadonlySet<string> = new Set([
 ]);
 
 /** Fields every AWS Config custom-rule event carries. */
-interface ConfigRuleEventFields {
+export interface ConfigRuleEventFields {
   /** Token PutEvaluations needs to attach evaluations to this rule run. */
   readonly resultToken: string;
   /** The account the rule runs in, when the event names it. */
@@ -48,7 +48,7 @@ export interface ConfigScheduledEvent extends ConfigRuleEventFields {
 }
 
 /** Fields of an EventBridge "AWS API Call via CloudTrail" event the guard uses. */
-interface ApiCallEventFields {
+export interface ApiCallEventFields {
   readonly accountId: string;
   readonly region: string;
   /** `detail.userIdentity.arn`: who made the call, when CloudTrail names them. */
@@ -167,6 +167,12 @@ export function parseGuardEvent(event: unknown, options: ParseOptions = {}): Gua
   if ('detail-type' in fields) return parseApiCallEvent(fields);
   if ('RequestType' in fields || 'ResponseURL' in fields) {
     return parseCustomResourceRequest(fields, options.isTrustedResponseUrl ?? isCloudFormationResponseUrl);
+  }
+  if ('Records' in fields) {
+    // SQS events are the sweep queue's, taken by the handler before this (triggers/sweep-queue.ts).
+    throw new InvalidEventError(
+      'Records holds no aws:sqs record: of record-shaped events the guard takes only its sweep queue’s',
+    );
   }
   throw new InvalidEventError(
     'the event has neither invokingEvent (AWS Config), detail-type (EventBridge) nor RequestType (CloudFormation)',

@@ -4,11 +4,12 @@
  * folders: read/, decide/, act/, report/, answer/.
  */
 import { randomUUID } from 'crypto';
-import { ConfigServiceClient } from '@aws-sdk/client-config-service';
-import { S3Client } from '@aws-sdk/client-s3';
-import { S3ControlClient } from '@aws-sdk/client-s3-control';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
+import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3ControlClient } from '@aws-sdk/client-s3-control';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { answerRejectedRequest, describeRejectedRequest } from './answer/guard-account-deployment';
 import { describeError } from './aws-errors';
 import { InvalidCustomResourceRequestError } from './errors';
@@ -25,18 +26,31 @@ import {
 import { onBucketApiCall } from './triggers/bucket-api-call';
 import { onConfigChange } from './triggers/config-change';
 import { DEFAULT_SWEEP_CONCURRENCY, onConfigSweep } from './triggers/config-sweep';
+import { isSqsEvent, onSweepQueueEvent } from './triggers/sweep-queue';
+import { DEFAULT_SWEEP_TUNING, SweepTuning } from './sweep/fan-out';
+import { SweepQueue } from './sweep/sweep-queue';
 
 export { DEFAULT_SWEEP_CONCURRENCY } from './triggers/config-sweep';
 export type { GuardLogger, InvocationContext } from './run-context';
 export type { GuardResult } from './report/run-report';
 
-/** Everything the handler talks to, so tests can replace any of it. */
+/**
+ * Everything the handler talks to, so tests can replace any of it. A client is read only when an event needs
+ * it, so it may be a getter that builds the client on first access, as `defaultDeps` (clients.ts) does.
+ */
 export interface GuardDependencies {
   readonly s3: S3Client;
   readonly s3Control: S3ControlClient;
   readonly config: ConfigServiceClient;
   readonly sns: SNSClient;
   readonly sts: STSClient;
+  /**
+   * The sweep queue's client, read only when SWEEP_QUEUE_URL is set and a sweep sends to it.
+   * @default none: a sweep with SWEEP_QUEUE_URL set fails, saying so
+   */
+  readonly sqs?: SQSClient;
+  /** How a fanned-out sweep divides and paces its work. @default {@link DEFAULT_SWEEP_TUNING} */
+  readonly sweepTuning?: Partial<SweepTuning>;
   /** @default a logger that writes nothing */
   readonly logger?: GuardLogger;
   /** @default () => new Date() */
@@ -70,6 +84,9 @@ const SILENT_LOGGER: GuardLogger = { info: () => undefined, warn: () => undefine
  *   (the notice is kept and delivered by the next invocation), or when the answer to a CloudFormation request
  *   could not be sent. Once CloudFormation has its answer the handler never throws.
  * @throws StillPublicError after evaluations and notices went out, when a bucket it acted on is still public.
+ *
+ * An SQS event (the sweep queue's, through the event source mapping) never throws: each record that fails,
+ * or is refused, is logged and returned in `batchItemFailures`, so SQS delivers it again alone.
  * @example
  * const handler = createHandler({ s3, s3Control, config, sns, sts, env: { GUARD_MODE: 'report' } });
  * await handler(configEvent);
@@ -78,13 +95,22 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
   const logger = deps.logger ?? SILENT_LOGGER;
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? (() => randomUUID().slice(0, 8));
-  const callerAccount = memoizedCallerAccount(deps.sts);
+  // Made on first use: in Lambda the function's ARN names the account, and STS is never built nor loaded.
+  let callerAccount: (() => Promise<string>) | undefined;
+  // Sweeps whose start record this container has checked: one read per sweep, not one per batch.
+  const checkedSweeps = new Set<string>();
+  const tuning: SweepTuning = {
+    ...DEFAULT_SWEEP_TUNING,
+    concurrency: deps.concurrency ?? DEFAULT_SWEEP_TUNING.concurrency,
+    ...deps.sweepTuning,
+  };
 
   return async (rawEvent: unknown, lambdaContext?: InvocationContext): Promise<GuardResult> => {
     addLambdaContext(logger, lambdaContext);
     const settings = readGuardSettings(deps.env ?? process.env);
     const own = async (): Promise<{ accountId: string; region: string | undefined }> => ({
-      accountId: accountOfFunction(lambdaContext) ?? (await callerAccount()),
+      accountId:
+        accountOfFunction(lambdaContext) ?? (await (callerAccount ??= memoizedCallerAccount(deps.sts))()),
       region: settings.region ?? regionOfFunction(lambdaContext),
     });
     const runFor = (
@@ -95,10 +121,19 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
       callerArn?: string,
     ): RunContext =>
       createRunContext({
-        s3: deps.s3,
-        s3Control: deps.s3Control,
-        config: deps.config,
-        sns: deps.sns,
+        // Getters, so that only the clients the run uses are built (defaultDeps builds on first access).
+        get s3() {
+          return deps.s3;
+        },
+        get s3Control() {
+          return deps.s3Control;
+        },
+        get config() {
+          return deps.config;
+        },
+        get sns() {
+          return deps.sns;
+        },
         settings,
         logger,
         trigger,
@@ -111,6 +146,38 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
         remainingMs: () => lambdaContext?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
       });
     const reportOptions = { pendingNoticeMinAgeMs: deps.pendingNoticeMinAgeMs };
+    const queueUrl = settings.sweepQueueUrl;
+    const queue: SweepQueue | undefined =
+      queueUrl === undefined
+        ? undefined
+        : {
+            url: queueUrl,
+            // A getter: the SQS client (and its SDK) is built only when a sweep first sends.
+            get sqs(): SQSClient {
+              if (deps.sqs === undefined) {
+                throw new Error(
+                  `${queueUrl}: SWEEP_QUEUE_URL is set but the handler was given no SQS client`,
+                );
+              }
+              return deps.sqs;
+            },
+          };
+
+    if (isSqsEvent(rawEvent)) {
+      warnAboutSettings(logger, settings, 'SQS sweep queue');
+      const { accountId, region } = await own();
+      return onSweepQueueEvent(rawEvent.Records, {
+        settings,
+        queue,
+        region,
+        tuning,
+        reportOptions,
+        runFor: (trigger) => runFor(trigger, 'config-scheduled', accountId, region),
+        logger,
+        now,
+        checkedSweeps,
+      });
+    }
 
     let event: GuardEvent;
     try {
@@ -169,7 +236,7 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
         await onConfigChange(run, event, report);
         return report.finish();
       case 'config-scheduled':
-        await onConfigSweep(run, event, report, deps.concurrency ?? DEFAULT_SWEEP_CONCURRENCY);
+        await onConfigSweep(run, event, report, deps.concurrency ?? DEFAULT_SWEEP_CONCURRENCY, queue);
         return report.finish();
       case 'bucket-api-call':
         await onBucketApiCall(run, event, report);

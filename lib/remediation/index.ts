@@ -1,6 +1,8 @@
 /**
- * registry-guard/remediation: the drift-guard Lambda. `handler` is the Lambda entry point; the building
- * blocks below are exported for tests, custom wiring and reuse.
+ * registry-guard/remediation: the drift-guard Lambda. `handler` is the Lambda entry point; `createHandler`
+ * builds one around clients of your own; `parseGuardEvent` and `policyWithoutPublicStatements` are the two
+ * building blocks worth calling alone. Everything else in this folder is the handler's inside: import it by
+ * path in tests, never from here, so it can change without a new major version.
  *
  * Events: AWS Config custom-rule events, EventBridge "AWS API Call via CloudTrail" events for S3, and
  * CloudFormation requests for the `Custom::RegistryGuardAccountBlockPublicAccess` custom resource.
@@ -9,57 +11,53 @@
  * default `remediate`; anything else means report), EVIDENCE_BUCKET (evidence, remediation history, the
  * registry ledger, incident claims and pending notices; without it policies and ACLs are never rewritten,
  * loops are not detected and removed registry tags are not noticed), NOTIFY_TOPIC_ARN (on-call SNS topic),
- * MAX_EXEMPTION_DAYS (default 90), RELEASED_REGISTRY_BUCKETS, INCIDENT_WINDOW_SECONDS (default 900).
+ * MAX_EXEMPTION_DAYS (default 90), RELEASED_REGISTRY_BUCKETS, INCIDENT_WINDOW_SECONDS (default 900),
+ * SWEEP_QUEUE_URL (the sweep queue a periodic sweep fans out through; the function also consumes it).
  */
-import { defaultDeps } from './clients';
-import { createHandler, GuardHandler } from './handler';
-import { GuardResult } from './report/run-report';
-import { InvocationContext } from './run-context';
-
-export * from './errors';
-export * from './settings';
-export * from './events';
-export * from './run-context';
-export * from './read/bucket-state';
-export * from './read/bucket-list';
-export * from './read/account-state';
-export * from './read/registry-ledger';
-export * from './read/sweep-cursor';
-export * from './decide/exemption';
-export * from './decide/decision';
-export * from './decide/rewrite';
-export * from './decide/incident';
-export * from './act/evidence';
-export * from './act/actions';
-export * from './act/incident-claim';
-export * from './act/remediate';
-export * from './act/rewrite-grants';
-export * from './act/close-unreadable';
-export * from './act/guard-account';
-export * from './report/outcome';
-export * from './report/evaluations';
-export * from './report/notice';
-export * from './report/pending-notices';
-export * from './report/run-report';
-export * from './guard-bucket';
-export * from './answer/cloudformation-response';
-export * from './answer/guard-account-deployment';
-export * from './concurrency';
-export { SWEEP_TIME_RESERVE_MS } from './triggers/config-sweep';
-export { CLIENT_RETRY_SETTINGS, defaultDeps } from './clients';
-export { createHandler, DEFAULT_SWEEP_CONCURRENCY } from './handler';
+export { handler } from './entry';
+export { createHandler } from './handler';
 export type { GuardDependencies, GuardHandler } from './handler';
+export type { SweepTuning } from './sweep/fan-out';
+export type { GuardLogger, InvocationContext } from './run-context';
+export type { GuardEnvironment } from './settings';
+export { GuardMode } from '../guard-facts';
+export type { AccountEventName, BucketEventName } from '../guard-facts';
 
-let containerHandler: GuardHandler | undefined;
+// What one invocation did: GuardResult and every type it names.
+export type { GuardResult } from './report/run-report';
+export type { BucketOutcome } from './report/outcome';
+export type { ComplianceVerdict } from './decide/decision';
+export type { IncidentClaim } from './act/incident-claim';
+export type { RemediationOutcome } from './act/remediate';
+export type { ActionKind, ActionRecord, ActionStatus } from './act/actions';
+export type { EvidenceRef } from './act/evidence';
+export type { AccountOutcome } from './act/guard-account';
+export type { AccountNoticeInput } from './report/notice';
+export type { AccountBlockPublicAccessReading } from './read/account-state';
+export type { CloudFormationRequestIds, CloudFormationResponse } from './answer/cloudformation-response';
 
-/**
- * The Lambda entry point: `createHandler(defaultDeps())`, built on the first invocation and kept for the
- * container's life, so importing this module creates no clients.
- *
- * @example
- * // CDK: new lambda.NodejsFunction(this, 'Guard', { entry: require.resolve('registry-guard/remediation'), handler: 'handler' })
- */
-export const handler = (event: unknown, context?: InvocationContext): Promise<GuardResult> => {
-  containerHandler ??= createHandler(defaultDeps());
-  return containerHandler(event, context);
-};
+export {
+  DeliveryError,
+  InvalidCustomResourceRequestError,
+  InvalidEventError,
+  StillPublicError,
+} from './errors';
+export type { RejectedCustomResourceRequest } from './errors';
+
+export { parseGuardEvent } from './events';
+export type {
+  AccountApiCallEvent,
+  AccountBlockPublicAccessRequestEvent,
+  ApiCallEventFields,
+  BucketApiCallEvent,
+  ConfigChangeEvent,
+  ConfigRuleEventFields,
+  ConfigScheduledEvent,
+  CustomResourceRequestType,
+  GuardEvent,
+  ParseOptions,
+} from './events';
+
+export { policyWithoutPublicStatements } from './decide/rewrite';
+export type { PolicyRewrite } from './decide/rewrite';
+export type { PublicStatement } from '../exposure/policy';

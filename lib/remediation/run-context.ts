@@ -3,10 +3,10 @@
  * the facts read once and shared by every bucket (the account's Block Public Access, the registry ledger).
  * Every stage (read, decide, act, report, answer) takes it; none builds its own.
  */
-import { ConfigServiceClient } from '@aws-sdk/client-config-service';
-import { S3Client } from '@aws-sdk/client-s3';
-import { S3ControlClient } from '@aws-sdk/client-s3-control';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3ControlClient } from '@aws-sdk/client-s3-control';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { AccountBlockPublicAccessReading, readAccountBlockPublicAccess } from './read/account-state';
 import { RegistryLedger } from './read/registry-ledger';
 import { GuardSettings } from './settings';
@@ -74,8 +74,13 @@ export type RunContextInput = Omit<RunContext, 'accountBlockPublicAccess' | 'reg
  */
 export function createRunContext(input: RunContextInput): RunContext {
   let accountReading: Promise<AccountBlockPublicAccessReading> | undefined;
-  return {
-    ...input,
+  // Copied with their getters, not spread: the handler passes clients as getters so that a client is built
+  // (and Config's or SNS's SDK loaded) only when a stage first uses it.
+  const inputWithGetters = Object.defineProperties(
+    {},
+    Object.getOwnPropertyDescriptors(input),
+  ) as RunContextInput;
+  return Object.assign(inputWithGetters, {
     accountBlockPublicAccess: () => {
       accountReading ??= readAccountBlockPublicAccess(input.s3Control, input.accountId).then((reading) => {
         if (reading.status === 'unreadable') {
@@ -92,5 +97,5 @@ export function createRunContext(input: RunContextInput): RunContext {
       return accountReading;
     },
     registries: new RegistryLedger(input.s3, input.settings.evidenceBucket),
-  };
+  });
 }

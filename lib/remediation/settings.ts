@@ -26,6 +26,11 @@ export interface GuardSettings {
   readonly releasedRegistries: ReadonlySet<string>;
   /** Events for one bucket and one observed state within this many milliseconds are one incident. */
   readonly incidentWindowMs: number;
+  /**
+   * The sweep queue (SWEEP_QUEUE_URL): a sweep hands its pages and batches to it, and the function consumes
+   * only records from it. Undefined: a sweep judges every bucket in the invocation Config started.
+   */
+  readonly sweepQueueUrl?: string;
   /** Problems with the settings themselves, each logged as a warning; the guard falls back to a safe default. */
   readonly warnings: readonly string[];
 }
@@ -35,7 +40,7 @@ export type GuardEnvironment = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads GUARD_MODE (default `remediate`), EVIDENCE_BUCKET, NOTIFY_TOPIC_ARN, AWS_REGION, MAX_EXEMPTION_DAYS,
- * RELEASED_REGISTRY_BUCKETS and INCIDENT_WINDOW_SECONDS. An unknown GUARD_MODE means report mode: a typo must
+ * RELEASED_REGISTRY_BUCKETS, INCIDENT_WINDOW_SECONDS and SWEEP_QUEUE_URL. An unknown GUARD_MODE means report mode: a typo must
  * never let the guard change buckets its operator meant it only to watch. An unreadable number falls back
  * to its default, never to "unlimited".
  *
@@ -63,7 +68,7 @@ export function readGuardSettings(env: GuardEnvironment): GuardSettings {
     warnings,
   );
   return {
-    mode: normalised === '' || normalised === 'remediate' ? 'remediate' : 'report',
+    mode: normalised === '' || normalised === 'remediate' ? GuardMode.REMEDIATE : GuardMode.REPORT,
     modeWarning: known
       ? undefined
       : `GUARD_MODE "${rawMode}" is not remediate or report: running in report mode, nothing is changed`,
@@ -78,6 +83,7 @@ export function readGuardSettings(env: GuardEnvironment): GuardSettings {
         .filter((name) => name !== ''),
     ),
     incidentWindowMs: incidentWindowSeconds * 1000,
+    sweepQueueUrl: sweepQueueUrl(env[GUARD_ENVIRONMENT.sweepQueueUrl], warnings),
     warnings,
   };
 }
@@ -95,6 +101,17 @@ function positiveInteger(
   if (Number.isInteger(number) && number >= 1 && number <= max) return number;
   warnings.push(`${name} "${text}" is not a whole number from 1 to ${max}: using ${fallback}`);
   return fallback;
+}
+
+/** A queue URL whose path names the account and queue; anything else is a warning and no queue. */
+function sweepQueueUrl(value: string | undefined, warnings: string[]): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  if (/^https?:\/\/[^/]+\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?\/?$/.test(text)) return text;
+  warnings.push(
+    `${GUARD_ENVIRONMENT.sweepQueueUrl} "${text}" is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>): sweeping in one invocation`,
+  );
+  return undefined;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

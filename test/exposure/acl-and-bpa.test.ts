@@ -1,10 +1,7 @@
-import {
-  judgeAcl,
-  judgeBlockPublicAccess,
-  judgeBucketExposure,
-  judgeCannedAcl,
-  parseCidr,
-} from '../../lib/exposure';
+import { judgeAcl, judgeCannedAcl } from '../../lib/exposure/acl';
+import { judgeBlockPublicAccess } from '../../lib/exposure/block-public-access';
+import { judgeBucketExposure } from '../../lib/exposure/bucket-exposure';
+import { parseCidr } from '../../lib/exposure/ip-ranges';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';

@@ -3,7 +3,8 @@
  * Each test names the behaviour AWS (or failing closed) requires. Failing tests are breaks found in review;
  * passing ones pin behaviour that was probed and found right.
  */
-import { judgeAcl, judgePolicy } from '../../lib/exposure';
+import { judgeAcl } from '../../lib/exposure/acl';
+import { judgePolicy } from '../../lib/exposure/policy';
 import { checkTemplate } from '../../rules/check-template';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';

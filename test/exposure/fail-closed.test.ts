@@ -3,7 +3,9 @@
  * value can be unknown before deployment, as table tests. A statement with any value that cannot be shown
  * fixed is never judged private.
  */
-import { judgeAcl, judgeCannedAcl, judgePolicy, PolicyKind, TemplateContext } from '../../lib/exposure';
+import { judgeAcl, judgeCannedAcl } from '../../lib/exposure/acl';
+import { judgePolicy, PolicyKind } from '../../lib/exposure/policy';
+import { TemplateContext } from '../../lib/exposure/policy-values';
 
 const OBJECTS = 'arn:aws:s3:::electoral-roll/*';
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { judgePolicy } from '../../lib/exposure';
+import { judgePolicy } from '../../lib/exposure/policy';
 
 // Building blocks drawn from the shapes real bucket policies take.
 const account = fc.stringMatching(/^[0-9]{12}$/);

@@ -1,4 +1,4 @@
-import { judgePolicy, PolicyKind } from '../../lib/exposure';
+import { judgePolicy, PolicyKind } from '../../lib/exposure/policy';
 
 const BUCKET = 'arn:aws:s3:::electoral-roll';
 const OBJECTS = `${BUCKET}/*`;

@@ -1,19 +1,20 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../../lib/classification';
-
 import { ElectoralRollStack } from '../../lib/example/electoral-roll-stack';
+import { GuardMode } from '../../lib/guard-facts';
 import {
   OrganizationGuardrails,
   OrganizationGuardrailsProps,
   S3_BLOCK_ALL_PUBLIC_ACCESS_POLICY,
-} from '../../lib/organization';
-import { RegistryGuardChecks } from '../../rules';
+} from '../../lib/organization/organization-guardrails';
+import { RegistryGuardChecks } from '../../rules/registry-guard-checks';
 import { cfnLint } from '../support/cfn-lint';
+import { validationErrorOf } from '../support/validation-error';
 import { checkCdkOut } from '../support/check-cdk-out';
 
 const MANAGEMENT = { account: '111111111111', region: 'eu-west-1' };
@@ -192,8 +193,13 @@ describe('OrganizationGuardrails', () => {
     expect([...guardrails.hubs.keys()]).toEqual(['eu-west-1', 'eu-central-1']);
   });
 
-  test('asset buckets: only principals of the organization may read, nobody may write from outside', () => {
-    const policy = onlyResource(template, 'AWS::S3::BucketPolicy');
+  test('asset buckets: only principals of the organization may read, nobody may write from outside, every read is logged', () => {
+    const assets = synthesized.stack.getLogicalId(
+      guardrails.hubs.get(MANAGEMENT.region)?.assetBucket.node.defaultChild as CfnElement,
+    );
+    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy')).find(
+      (bucketPolicy) => JSON.stringify(bucketPolicy.Properties.Bucket) === JSON.stringify({ Ref: assets }),
+    ) as CfnResource;
     const allows = statementsOf(policy).filter((statement) => statement.Effect === 'Allow');
     expect(allows).toEqual([
       expect.objectContaining({
@@ -202,6 +208,11 @@ describe('OrganizationGuardrails', () => {
         Condition: { StringEquals: { 'aws:PrincipalOrgID': ORGANIZATION_ID } },
       }),
     ]);
+    // CloudTrail records object reads only where data events are on: server access logs record each one.
+    expect(template.toJSON().Resources[assets].Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: expect.stringMatching(/AssetAccessLogs/) },
+      LogFilePrefix: 'asset-access-logs/',
+    });
     template.hasResourceProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
@@ -287,8 +298,12 @@ describe('OrganizationGuardrails', () => {
     const { key } = topicParts(template, 'registry-guard-alarms');
     expect(key.Properties?.EnableKeyRotation).toBe(true);
     const statements = statementsOf(key, 'KeyPolicy');
-    // The account's own root statement, which every KMS key keeps so it stays manageable, and the alarms.
-    expect(statements).toHaveLength(2);
+    // The account's own root statement, which every KMS key keeps so it stays manageable, the alarms, and
+    // the two denials every key of the kit carries (grants only for AWS resources, use only through SNS).
+    expect(statements).toHaveLength(4);
+    expect(
+      statements.filter((statement) => statement.Effect === 'Deny').map((statement) => statement.Sid),
+    ).toEqual(['DenyGrantsExceptForAwsResources', 'DenyUseExceptThroughServices']);
     expect(statements).toContainEqual(
       expect.objectContaining({
         Sid: 'OrganizationAlarmsPublish',
@@ -329,7 +344,7 @@ describe('OrganizationGuardrails', () => {
       Variables: { NOTIFY_TOPIC_ARN: onCallTopicArn },
     });
     const alarms = Object.values(member.findResources('AWS::CloudWatch::Alarm')) as CfnResource[];
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([alarmTopicArn]);
     // No topic of its own in the member account: one place to hear about every drift.
     member.resourceCountIs('AWS::SNS::Topic', 0);
@@ -357,6 +372,22 @@ describe('OrganizationGuardrails', () => {
         },
       }),
     );
+  });
+
+  test("members sweep through their own queue, named apart per stack instance by the stack's id", () => {
+    const handler = onlyResource(member, 'AWS::Lambda::Function');
+    const queues = member.findResources('AWS::SQS::Queue', { Properties: { QueueName: Match.anyValue() } });
+    const [sweepQueueId] = Object.keys(queues);
+    expect(Object.keys(queues)).toHaveLength(1);
+    expect(handler.Properties?.Environment).toMatchObject({
+      Variables: { SWEEP_QUEUE_URL: { Ref: sweepQueueId } },
+    });
+    expect(JSON.stringify(queues[sweepQueueId].Properties.QueueName)).toContain('AWS::StackId');
+    member.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [sweepQueueId, 'Arn'] },
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
   });
 
   test('account-level Block Public Access: the custom resource is served by the guard, with no new permission', () => {
@@ -587,12 +618,28 @@ describe('OrganizationGuardrails refuses what cannot work', () => {
   });
 
   test('report mode with account-level enforcement', () => {
-    expect(build({ guard: { mode: 'report' } })).toThrow(
+    expect(build({ guard: { mode: GuardMode.REPORT } })).toThrow(
       /enforceAccountBlockPublicAccess needs mode 'remediate'/,
     );
   });
 
+  test('each refusal is the kit validation error, carrying the path of the construct that refused', () => {
+    const refusals: [() => unknown, string][] = [
+      [build({}, {}), 'Org/Guardrails'],
+      [build({ organizationId: 'my-org' }), 'Org/Guardrails'],
+      [build({ organizationalUnits: [] }), 'Org/Guardrails'],
+      [build({ regions: ['Ireland'] }), 'Org/Guardrails'],
+      [build({ alarmTopicName: 'registry-guard-on-call' }), 'Org/Guardrails/Hub'],
+      [build({ guard: { mode: GuardMode.REPORT } }), 'PublicAccessGuard'],
+    ];
+    for (const [refused, pathEnd] of refusals) {
+      expect(validationErrorOf(refused).constructPath.endsWith(pathEnd)).toBe(true);
+    }
+  });
+
   test('report mode without enforcement is fine', () => {
-    expect(build({ guard: { mode: 'report' }, enforceAccountBlockPublicAccess: false })).not.toThrow();
+    expect(
+      build({ guard: { mode: GuardMode.REPORT }, enforceAccountBlockPublicAccess: false }),
+    ).not.toThrow();
   });
 });

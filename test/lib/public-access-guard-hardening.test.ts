@@ -4,22 +4,17 @@ import * as path from 'path';
 import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, rules as nagRules } from 'cdk-nag';
-import * as root from '../../lib';
-import { judgePolicy } from '../../lib/exposure';
-import {
-  EVIDENCE_PREFIXES,
-  GUARD_ENVIRONMENT,
-  GUARD_ROLE_PATH,
-  GUARDED_API_CALLS,
-  GuardMode,
-} from '../../lib/guard-facts';
+import { judgePolicy } from '../../lib/exposure/policy';
+import { EVIDENCE_PREFIXES, GUARD_ENVIRONMENT, GUARD_ROLE_PATH, GuardMode } from '../../lib/guard-facts';
 import * as guardModule from '../../lib/public-access-guard';
 import { PublicAccessGuard, PublicAccessGuardProps } from '../../lib/public-access-guard';
 import { SensitiveRegistryBucket } from '../../lib/sensitive-registry-bucket';
-import { RegistryGuardChecks } from '../../rules';
+import { RegistryGuardChecks } from '../../rules/registry-guard-checks';
 import { cfnLint } from '../support/cfn-lint';
+import { validationErrorOf } from '../support/validation-error';
 
 interface Statement {
   readonly Sid?: string;
@@ -121,14 +116,12 @@ function iam5Findings(guard: PublicAccessGuard): string[] {
 }
 
 describe('shared facts come from lib/guard-facts', () => {
-  test('the package root exports them, and public-access-guard no longer defines its own', () => {
-    expect(root.GUARDED_API_CALLS).toBe(GUARDED_API_CALLS);
-    expect(root.GUARD_ROLE_PATH).toBe(GUARD_ROLE_PATH);
-    expect(root.GUARD_ENVIRONMENT).toBe(GUARD_ENVIRONMENT);
+  test('public-access-guard defines none of its own', () => {
     expect(Object.keys(guardModule)).not.toContain('GUARDED_API_CALLS');
-    const mode: GuardMode = 'report';
-    const viaRoot: root.GuardMode = mode;
-    expect(viaRoot).toBe('report');
+  });
+
+  test('GuardMode keeps the values the handler reads from GUARD_MODE', () => {
+    expect({ ...GuardMode }).toEqual({ REMEDIATE: 'remediate', REPORT: 'report' });
   });
 });
 
@@ -139,27 +132,6 @@ describe('the parts of PublicAccessGuard in lib/guard stay internal', () => {
       namespace: 'RegistryGuard',
       metricName: 'BucketsRemediated',
     });
-  });
-
-  test('the package root exports none of the helpers the construct is built from', () => {
-    const helpers = [
-      'renderAlarms',
-      'renderApiCallRule',
-      'renderConfigRule',
-      'renderConfigRecorder',
-      'renderEvidenceBucket',
-      'protectEvidence',
-      'renderHandlerFunction',
-      'renderHandlerRole',
-      'grantHandlerPermissions',
-      'acknowledgeRoleFindings',
-      'validateGuardProps',
-      'renderNoticeTopic',
-      'renderAlarmTopic',
-      'restrictPublishers',
-    ];
-    expect(Object.keys(root).filter((name) => helpers.includes(name))).toEqual([]);
-    expect(root.REMEDIATION_METRIC).toBe(guardModule.REMEDIATION_METRIC);
   });
 });
 
@@ -194,7 +166,7 @@ describe('PublicAccessGuard alarms reach a human independently of notices', () =
 
   test('no alarm action references the notice topic: every alarm notifies the alarm topic', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: alarmTopicId }]);
       expect(JSON.stringify(alarm.Properties)).not.toContain(noticeTopicId);
@@ -303,7 +275,7 @@ describe('PublicAccessGuard topics: only the guard and CloudWatch may publish', 
 
 describe('PublicAccessGuard function role: least privilege by mode', () => {
   const remediate = synthesizeGuard();
-  const report = synthesizeGuard({ mode: 'report' });
+  const report = synthesizeGuard({ mode: GuardMode.REPORT });
   const evidenceId = logicalId(remediate.guard.evidenceBucket.bucket);
   const evidenceKeyArn = getAtt(logicalId(remediate.guard.evidenceBucket.encryptionKey));
 
@@ -364,8 +336,10 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
     const deletes = statements.filter((statement) =>
       actionsOf([statement]).some((action) => action.includes('Delete')),
     );
+    // ConsumeSweepBatches deletes handled messages from the sweep queue, nothing in S3.
     expect(deletes.map((statement) => statement.Sid).sort()).toEqual([
       'ClearDeliveredNotices',
+      'ConsumeSweepBatches',
       'TightenBuckets',
     ]);
   });
@@ -379,7 +353,9 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
         'config:PutEvaluations',
         'kms:Decrypt', // the evidence key
         'kms:Decrypt', // the notice topic's key
+        'kms:Decrypt', // the queues' key: Lambda's poller receives sweep batches with the role
         'kms:GenerateDataKey', // the notice topic's key: SNS encrypts notices with the publisher's rights
+        'kms:GenerateDataKey', // the queues' key: failed invocations and sweep batches are sent with the role
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:GetAccountPublicAccessBlock',
@@ -392,7 +368,12 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
         's3:ListAllMyBuckets',
         's3:ListBucket',
         'sns:Publish',
-        'sqs:SendMessage',
+        // Report mode sweeps too: it queues and consumes sweep batches, which changes no bucket.
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:SendMessage', // the dead-letter queue, for Lambda's asynchronous invocations
+        'sqs:SendMessage', // the sweep queue
       ].sort(),
     );
     expect(
@@ -401,8 +382,8 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
   });
 
   test.each<[GuardMode, Synthesized]>([
-    ['remediate', remediate],
-    ['report', report],
+    [GuardMode.REMEDIATE, remediate],
+    [GuardMode.REPORT, report],
   ])(
     '%s mode: every IAM5 acknowledgement matches a finding, and every finding is acknowledged',
     (_mode, synthesized) => {
@@ -497,6 +478,7 @@ describe('PublicAccessGuard environment: exemptions, released registries, incide
   ])('refuses %s, naming the construct path', (_name, props, message) => {
     expect(() => synthesizeGuard(props)).toThrow(message);
     expect(() => synthesizeGuard(props)).toThrow(/^PublicAccessGuard Guard\/Guard: /);
+    expect(validationErrorOf(() => synthesizeGuard(props)).constructPath).toBe('Guard/Guard');
   });
 });
 
@@ -529,7 +511,7 @@ describe('PublicAccessGuard evidence is tamper-evident', () => {
 
   test('evidenceObjectLock chooses another lock for the evidence bucket the guard creates', () => {
     const locked = synthesizeGuard({
-      evidenceObjectLock: { mode: 'COMPLIANCE', retention: Duration.days(3650) },
+      evidenceObjectLock: { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(3650) },
     });
     locked.template.hasResourceProperties('AWS::S3::Bucket', {
       ObjectLockConfiguration: {
@@ -608,7 +590,7 @@ describe('PublicAccessGuard evidence is tamper-evident', () => {
     );
     const locked = synthesizeGuard({}, (scope) => ({
       evidenceBucket: new SensitiveRegistryBucket(scope, 'LockedEvidence', {
-        objectLock: { mode: 'COMPLIANCE', retention: Duration.days(30) },
+        objectLock: { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(30) },
       }),
     }));
     Annotations.fromStack(locked.stack).hasNoWarning('*', Match.stringLikeRegexp('Object Lock'));
@@ -617,7 +599,7 @@ describe('PublicAccessGuard evidence is tamper-evident', () => {
   test('refuses evidenceObjectLock with a supplied bucket, and an evidence bucket in another stack', () => {
     expect(() =>
       synthesizeGuard(
-        { evidenceObjectLock: { mode: 'GOVERNANCE', retention: Duration.days(30) } },
+        { evidenceObjectLock: { mode: s3.ObjectLockMode.GOVERNANCE, retention: Duration.days(30) } },
         (scope) => ({
           evidenceBucket: new SensitiveRegistryBucket(scope, 'SharedEvidence'),
         }),
@@ -638,7 +620,7 @@ describe('PublicAccessGuard hardened templates pass the real cfn-lint', () => {
       const app = new App({ outdir });
       const stack = new Stack(app, 'Hardened');
       new PublicAccessGuard(stack, 'Guard', {
-        mode: 'report',
+        mode: GuardMode.REPORT,
         notificationTopic: sns.Topic.fromTopicArn(
           stack,
           'OnCall',
@@ -648,7 +630,7 @@ describe('PublicAccessGuard hardened templates pass the real cfn-lint', () => {
         maxExemptionDays: 30,
         releasedRegistryBuckets: ['electoral-roll-2019'],
         incidentWindow: Duration.minutes(5),
-        evidenceObjectLock: { mode: 'COMPLIANCE', retention: Duration.days(3650) },
+        evidenceObjectLock: { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(3650) },
       });
       const assembly = app.synth();
       const templates = assembly.stacks.map((candidate) =>

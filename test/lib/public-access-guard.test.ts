@@ -12,12 +12,14 @@ import {
   GUARD_BUCKET_TIGHTEN_ACTIONS,
   GUARD_ENVIRONMENT,
   GUARDED_API_CALLS,
+  GuardMode,
 } from '../../lib/guard-facts';
 import { PublicAccessGuard, PublicAccessGuardProps } from '../../lib/public-access-guard';
 import { parseGuardEvent } from '../../lib/remediation/events';
 import { SensitiveRegistryBucket } from '../../lib/sensitive-registry-bucket';
-import { RegistryGuardChecks } from '../../rules';
+import { RegistryGuardChecks } from '../../rules/registry-guard-checks';
 import { cfnLint } from '../support/cfn-lint';
+import { validationErrorOf } from '../support/validation-error';
 
 interface PolicyStatement {
   Sid?: string;
@@ -33,6 +35,8 @@ function synthesizeGuard(props: PublicAccessGuardProps = {}): { app: App; stack:
   new PublicAccessGuard(stack, 'Guard', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
+
+const getAtt = (logicalId: string): unknown => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
 function handlerStatements(template: Template): PolicyStatement[] {
   const policies = template.findResources('AWS::IAM::Policy', {
@@ -63,12 +67,13 @@ describe('PublicAccessGuard', () => {
     expect(guardFunction.Properties.TracingConfig).toBeUndefined();
   });
 
-  test('the Lambda is told its mode, evidence bucket, topic, exemption limit, released registries and incident window', () => {
+  test('the Lambda is told its mode, evidence bucket, topic, sweep queue, exemption limit, released registries and incident window', () => {
     expect(guardFunction.Properties.Environment).toEqual({
       Variables: {
         [GUARD_ENVIRONMENT.mode]: 'remediate',
         [GUARD_ENVIRONMENT.evidenceBucket]: { Ref: expect.stringMatching(/^GuardEvidenceBucket/) },
         [GUARD_ENVIRONMENT.notifyTopicArn]: { Ref: expect.stringMatching(/^GuardTopic[0-9A-F]{8}$/) },
+        [GUARD_ENVIRONMENT.sweepQueueUrl]: { Ref: expect.stringMatching(/^GuardSweepQueue[0-9A-F]{8}$/) },
         [GUARD_ENVIRONMENT.maxExemptionDays]: String(DEFAULT_MAX_EXEMPTION_DAYS),
         [GUARD_ENVIRONMENT.releasedRegistries]: '',
         [GUARD_ENVIRONMENT.incidentWindowSeconds]: '900',
@@ -87,6 +92,7 @@ describe('PublicAccessGuard', () => {
         'NOTIFY_TOPIC_ARN',
         'POWERTOOLS_SERVICE_NAME',
         'RELEASED_REGISTRY_BUCKETS',
+        'SWEEP_QUEUE_URL',
       ].sort(),
     );
   });
@@ -182,23 +188,87 @@ describe('PublicAccessGuard', () => {
     });
   });
 
-  test('the dead-letter queue is encrypted and TLS-only', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: 'alias/aws/sqs' });
+  test('the dead-letter queue is encrypted with a key EventBridge may use, TLS-only, and no queue but the sweep queue may redrive to it', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    const [queueId] = Object.keys(queues).filter((id) => id.startsWith('GuardDeadLetters'));
+    const queue = queues[queueId] as {
+      Properties: { KmsMasterKeyId: { 'Fn::GetAtt': [string, string] }; RedriveAllowPolicy: unknown };
+    };
+    const sweepQueue = Object.entries(queues).find(([id]) => id.startsWith('GuardSweepQueue'))?.[1] as {
+      Properties: { QueueName: { 'Fn::Join': ['', [string, unknown]] } };
+    };
+    // The sweep queue's ARN, built from the name it is created with: a reference would be a cycle.
+    const [namePrefix, stackUuid] = sweepQueue.Properties.QueueName['Fn::Join'][1];
+    expect(queue.Properties.RedriveAllowPolicy).toEqual({
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':sqs:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              `:${namePrefix}`,
+              stackUuid,
+            ],
+          ],
+        },
+      ],
+    });
+    const keyId = queue.Properties.KmsMasterKeyId['Fn::GetAtt'][0];
+    const key = template.toJSON().Resources[keyId] as { Properties: { KeyPolicy: { Statement: unknown[] } } };
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Sid: 'EventBridgeDeliversDeadLetters',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      }),
+    );
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+          }),
         ]),
       },
     });
   });
 
-  test('three alarms (handler errors, dead letters, remediation storm), each notifying the alarm topic', () => {
+  test('the log group is encrypted with a key CloudWatch Logs may use for this log group only', () => {
+    const logGroup = Object.values(template.findResources('AWS::Logs::LogGroup'))[0] as {
+      Properties: { KmsKeyId: { 'Fn::GetAtt': [string, string] }; LogGroupName: unknown };
+    };
+    expect(logGroup.Properties.LogGroupName).toEqual({
+      'Fn::Join': ['', ['/registry-guard/', { Ref: 'AWS::StackName' }, '/Guard']],
+    });
+    const key = template.toJSON().Resources[logGroup.Properties.KmsKeyId['Fn::GetAtt'][0]] as {
+      Properties: { KeyPolicy: { Statement: { Sid?: string; Condition?: unknown }[] } };
+    };
+    const logsStatement = key.Properties.KeyPolicy.Statement.find(
+      (statement) => statement.Sid === 'LogsEncryptsGuardLogGroup',
+    );
+    expect(JSON.stringify(logsStatement?.Condition)).toContain(':log-group:/registry-guard/');
+  });
+
+  test('four alarms (handler errors, dead letters, stuck sweep, remediation storm), each notifying the alarm topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { MetricName: string; Threshold: number; AlarmActions: unknown[] };
     }[];
     expect(alarms.map((alarm) => alarm.Properties.MetricName).sort()).toEqual(
-      ['ApproximateNumberOfMessagesVisible', 'BucketsRemediated', 'Errors'].sort(),
+      [
+        'ApproximateAgeOfOldestMessage',
+        'ApproximateNumberOfMessagesVisible',
+        'BucketsRemediated',
+        'Errors',
+      ].sort(),
     );
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([
@@ -241,8 +311,10 @@ describe('PublicAccessGuard', () => {
         'config:PutEvaluations',
         'kms:Decrypt', // the evidence key
         'kms:Decrypt', // the notice topic's key
+        'kms:Decrypt', // the queues' key
         'kms:GenerateDataKey', // the evidence key
         'kms:GenerateDataKey', // the notice topic's key
+        'kms:GenerateDataKey', // the queues' key
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:DeleteBucketPolicy',
@@ -262,7 +334,11 @@ describe('PublicAccessGuard', () => {
         's3:PutBucketPublicAccessBlock',
         's3:PutObject',
         'sns:Publish',
-        'sqs:SendMessage',
+        'sqs:DeleteMessage', // the sweep queue, for Lambda's poller
+        'sqs:GetQueueAttributes', // the sweep queue, for Lambda's poller
+        'sqs:ReceiveMessage', // the sweep queue, for Lambda's poller
+        'sqs:SendMessage', // the dead-letter queue, for Lambda's asynchronous invocations
+        'sqs:SendMessage', // the sweep queue
       ].sort(),
     );
     const starResources = statements.filter((statement) => statement.Resource === '*');
@@ -293,19 +369,218 @@ describe('PublicAccessGuard', () => {
   });
 });
 
+describe('PublicAccessGuard sweep queue: the periodic sweep fans out to the same function', () => {
+  const { app, template } = synthesizeGuard();
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  const idOf = (prefix: string): string => {
+    const ids = Object.keys(resources).filter((id) => new RegExp(`^${prefix}[0-9A-F]{8}$`).test(id));
+    expect(ids).toHaveLength(1);
+    return ids[0];
+  };
+  const sweepQueueId = idOf('GuardSweepQueue');
+  const deadLettersId = idOf('GuardDeadLetters');
+  const handlerId = idOf('GuardHandler');
+  const sweepQueue = resources[sweepQueueId].Properties;
+
+  test('the queue is encrypted with the customer-managed key of the dead-letter queue', () => {
+    const keyId = (sweepQueue.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(resources[keyId].Type).toBe('AWS::KMS::Key');
+    expect(sweepQueue.KmsMasterKeyId).toEqual(resources[deadLettersId].Properties.KmsMasterKeyId);
+    expect(resources[keyId].Properties).toMatchObject({ EnableKeyRotation: true });
+  });
+
+  test('the queue refuses requests without TLS', () => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: sweepQueueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('a batch received three times goes to the dead-letter queue; the queue keeps a batch a day', () => {
+    expect(sweepQueue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [deadLettersId, 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    expect(sweepQueue.MessageRetentionPeriod).toBe(24 * 60 * 60);
+  });
+
+  test("the visibility timeout is at least six times the function's timeout (AWS's guidance for SQS event sources)", () => {
+    const functionTimeout = resources[handlerId].Properties.Timeout as number;
+    expect(functionTimeout).toBeGreaterThan(0);
+    expect(sweepQueue.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * functionTimeout);
+  });
+
+  test('the function consumes the queue one batch an invocation, reports failures per batch, at most 5 at once', () => {
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(1);
+    expect((mappings[0] as { Properties: unknown }).Properties).toEqual({
+      EventSourceArn: { 'Fn::GetAtt': [sweepQueueId, 'Arn'] },
+      FunctionName: { Ref: handlerId },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    // Below the reserved concurrency: the fast path always finds an invocation free.
+    expect(resources[handlerId].Properties.ReservedConcurrentExecutions).toBeGreaterThan(5);
+  });
+
+  test("the function is told the queue's URL", () => {
+    expect(resources[handlerId].Properties.Environment).toMatchObject({
+      Variables: { [GUARD_ENVIRONMENT.sweepQueueUrl]: { Ref: sweepQueueId } },
+    });
+  });
+
+  test('the role sends to the sweep queue only (and to the dead-letter queue only as Lambda delivers failed invocations)', () => {
+    const statements = handlerStatements(template);
+    const sqsStatements = statements.filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('sqs:')),
+    );
+    expect(sqsStatements).toEqual(
+      expect.arrayContaining([
+        {
+          Sid: 'QueueSweepBatches',
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Resource: getAtt(sweepQueueId),
+        },
+        {
+          Sid: 'ConsumeSweepBatches',
+          Effect: 'Allow',
+          Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+          Resource: getAtt(sweepQueueId),
+        },
+        // CDK's grant for the function's asynchronous dead-letter queue, as before the sweep queue.
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(deadLettersId) },
+      ]),
+    );
+    expect(sqsStatements).toHaveLength(3);
+  });
+
+  test('the sweep-stuck alarm fires when a batch waited longer than its retries take, and notifies the alarm topic', () => {
+    const visibility = sweepQueue.VisibilityTimeout as number;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [sweepQueueId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      // Three receives a visibility timeout apart, then the dead-letter queue: older than that is stuck.
+      Threshold: Match.exact(4 * visibility),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^GuardAlarmTopic') }],
+    });
+    expect(4 * visibility).toBeGreaterThanOrEqual(60 * 60);
+  });
+
+  test('two guards of one stack get two queues with different names', () => {
+    const twoGuards = new Stack(new App(), 'TwoGuards');
+    new PublicAccessGuard(twoGuards, 'First');
+    new PublicAccessGuard(twoGuards, 'Second', { configRuleName: 'registry-guard-second' });
+    const names = Object.values(Template.fromStack(twoGuards).findResources('AWS::SQS::Queue'))
+      .map((queue) => (queue as { Properties: { QueueName?: unknown } }).Properties.QueueName)
+      .filter((name) => name !== undefined)
+      .map((name) => JSON.stringify(name));
+    expect(names).toHaveLength(2);
+    expect(new Set(names).size).toBe(2);
+  });
+
+  test('sweepConcurrency sets the maximum concurrency; the default stays below a low reserved concurrency', () => {
+    const concurrencyOf = (props: PublicAccessGuardProps): unknown =>
+      (
+        Object.values(
+          synthesizeGuard(props).template.findResources('AWS::Lambda::EventSourceMapping'),
+        )[0] as {
+          Properties: { ScalingConfig: { MaximumConcurrency: number } };
+        }
+      ).Properties.ScalingConfig.MaximumConcurrency;
+    expect(concurrencyOf({ sweepConcurrency: 8 })).toBe(8);
+    expect(concurrencyOf({ sweepConcurrency: 2 })).toBe(2);
+    expect(concurrencyOf({ reservedConcurrentExecutions: 50, sweepConcurrency: 49 })).toBe(49);
+    expect(concurrencyOf({ reservedConcurrentExecutions: 4 })).toBe(3);
+    expect(concurrencyOf({ reservedConcurrentExecutions: 100 })).toBe(5);
+  });
+
+  test.each<[string, PublicAccessGuardProps, RegExp]>([
+    [
+      'a sweep concurrency equal to the reserved concurrency',
+      { sweepConcurrency: 10 },
+      /sweepConcurrency \(10\) must be lower than reservedConcurrentExecutions \(10\)/,
+    ],
+    [
+      'a sweep concurrency above the reserved concurrency',
+      { reservedConcurrentExecutions: 4, sweepConcurrency: 6 },
+      /sweepConcurrency \(6\) must be lower than reservedConcurrentExecutions \(4\)/,
+    ],
+    [
+      'a sweep concurrency of 1',
+      { sweepConcurrency: 1 },
+      /sweepConcurrency must be a whole number from 2 to 1000/,
+    ],
+    ['a sweep concurrency of 2.5', { sweepConcurrency: 2.5 }, /sweepConcurrency must be a whole number/],
+    [
+      'a sweep concurrency above 1000',
+      { reservedConcurrentExecutions: 2000, sweepConcurrency: 1001 },
+      /sweepConcurrency must be a whole number from 2 to 1000/,
+    ],
+    [
+      'a reserved concurrency that leaves no room for the sweep',
+      { reservedConcurrentExecutions: 2 },
+      /reservedConcurrentExecutions 2 leaves no room for the sweep \(sweepConcurrency\)/,
+    ],
+  ])('refuses %s with the kit validation error', (_name, props, message) => {
+    expect(() => synthesizeGuard(props)).toThrow(message);
+    const error = validationErrorOf(() => synthesizeGuard(props));
+    expect(error.constructPath).toBe('Guard/Guard');
+    expect(error.message).toMatch(/^PublicAccessGuard Guard\/Guard: /);
+  });
+
+  test('report mode sweeps too: the same queue, URL and consumer, with a role that still changes no bucket', () => {
+    const report = synthesizeGuard({ mode: GuardMode.REPORT });
+    report.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    report.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [GUARD_ENVIRONMENT.mode]: 'report',
+          [GUARD_ENVIRONMENT.sweepQueueUrl]: { Ref: Match.stringLikeRegexp('^GuardSweepQueue') },
+        }),
+      },
+    });
+    const actions = handlerStatements(report.template).flatMap((statement) => [statement.Action].flat());
+    expect(actions).toEqual(
+      expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+    );
+    expect(actions.filter((action) => /^s3:(Put|Delete)/.test(action))).toEqual([]);
+  });
+
+  test('passes RegistryGuardChecks and AwsSolutionsChecks with zero unacknowledged findings', () => {
+    expect(new RegistryGuardChecks().validateScope(app).violations).toEqual([]);
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+});
+
 describe('PublicAccessGuard options', () => {
   test('report mode, a sweep every 6 hours, X-Ray, lower concurrency, another alarm threshold', () => {
     const { template } = synthesizeGuard({
-      mode: 'report',
+      mode: GuardMode.REPORT,
       sweepFrequency: config.MaximumExecutionFrequency.SIX_HOURS,
       tracing: true,
-      reservedConcurrentExecutions: 2,
+      reservedConcurrentExecutions: 3,
       remediationAlarmThreshold: 20,
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ GUARD_MODE: 'report' }) },
       TracingConfig: { Mode: 'Active' },
-      ReservedConcurrentExecutions: 2,
+      ReservedConcurrentExecutions: 3,
+    });
+    // The sweep's default concurrency leaves the fast path one invocation of the three.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
     template.hasResourceProperties('AWS::Config::ConfigRule', {
       Source: Match.objectLike({
@@ -365,6 +640,7 @@ describe('PublicAccessGuard options', () => {
     ['a concurrency of zero', { reservedConcurrentExecutions: 0 }, /positive integer/],
   ])('refuses %s', (_name, props, message) => {
     expect(() => synthesizeGuard(props)).toThrow(message);
+    expect(validationErrorOf(() => synthesizeGuard(props)).constructPath).toBe('Guard/Guard');
   });
 
   test('a registry app with the guard in another stack satisfies RegistryGuard-S3DriftGuard', () => {
@@ -465,7 +741,7 @@ describe('PublicAccessGuard enforceAccountBlockPublicAccess', () => {
   });
 
   test('refused in report mode, which changes nothing', () => {
-    expect(() => synthesizeGuard({ mode: 'report', enforceAccountBlockPublicAccess: true })).toThrow(
+    expect(() => synthesizeGuard({ mode: GuardMode.REPORT, enforceAccountBlockPublicAccess: true })).toThrow(
       /Guard\/Guard: enforceAccountBlockPublicAccess needs mode 'remediate'/,
     );
   });
@@ -484,10 +760,11 @@ describe('PublicAccessGuard templates pass the real cfn-lint', () => {
     new PublicAccessGuard(new Stack(app, 'Default'), 'Guard');
     new PublicAccessGuard(new Stack(app, 'Enforcing'), 'Guard', { enforceAccountBlockPublicAccess: true });
     new PublicAccessGuard(new Stack(app, 'Options'), 'Guard', {
-      mode: 'report',
+      mode: GuardMode.REPORT,
       createConfigRecorder: true,
       tracing: true,
       sweepFrequency: config.MaximumExecutionFrequency.ONE_HOUR,
+      sweepConcurrency: 3,
       configRuleName: 'registry-guard-test',
     });
     const assembly = app.synth();

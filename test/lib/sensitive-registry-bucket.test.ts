@@ -11,6 +11,7 @@ import {
   SensitiveRegistryBucketProps,
   SensitiveRegistryBucketPropError,
 } from '../../lib/sensitive-registry-bucket';
+import { Errors } from '../../lib/errors';
 import {
   GUARD_BUCKET_READ_ACTIONS,
   GUARD_BUCKET_TIGHTEN_ACTIONS,
@@ -324,7 +325,7 @@ describe('SensitiveRegistryBucket, by default', () => {
 });
 
 describe('SensitiveRegistryBucket options', () => {
-  test.each(['GOVERNANCE', 'COMPLIANCE'] as const)(
+  test.each([s3.ObjectLockMode.GOVERNANCE, s3.ObjectLockMode.COMPLIANCE])(
     'objectLock in %s mode turns on Object Lock with that default retention',
     (mode) => {
       const { roll, template } = registry({ objectLock: { mode, retention: Duration.days(3650) } });
@@ -679,7 +680,7 @@ describe('SensitiveRegistryBucket options', () => {
     });
 
     test('from an Object Lock registry, also lets the role read each version’s retention and legal hold', () => {
-      const lock = { mode: 'COMPLIANCE', retention: Duration.days(30) } as const;
+      const lock = { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(30) };
       const { template: locked } = synth((stack) => {
         const lockedReplica = new SensitiveRegistryBucket(stack, 'Replica', { objectLock: lock });
         new SensitiveRegistryBucket(stack, 'Roll', {
@@ -803,6 +804,8 @@ describe('SensitiveRegistryBucket refuses props that would weaken it', () => {
   function expectRefusal(error: SensitiveRegistryBucketPropError, prop: string, why: RegExp): void {
     expect(error.prop).toBe(prop);
     expect(error.name).toBe('SensitiveRegistryBucketPropError');
+    expect(Errors.isValidationError(error)).toBe(true);
+    expect(error.constructPath).toBe('Test/Roll');
     expect(error.message).toMatch(new RegExp(`^SensitiveRegistryBucket Test/Roll: ${prop} is refused: `));
     expect(error.message).toMatch(why);
     expect(error.message).toMatch(/\. Instead, .+\.$/);
@@ -909,17 +912,17 @@ describe('SensitiveRegistryBucket refuses props that would weaken it', () => {
     ],
     [
       'objectLock with a retention under one day',
-      { objectLock: { mode: 'GOVERNANCE', retention: Duration.hours(12) } },
+      { objectLock: { mode: s3.ObjectLockMode.GOVERNANCE, retention: Duration.hours(12) } },
       /under one day/,
     ],
     [
       'objectLock with a retention that is not whole days',
-      { objectLock: { mode: 'GOVERNANCE', retention: Duration.hours(36) } },
+      { objectLock: { mode: s3.ObjectLockMode.GOVERNANCE, retention: Duration.hours(36) } },
       /not a whole number of days/,
     ],
     [
       'objectLock with a mode that does not exist',
-      { objectLock: { mode: 'LEGAL_HOLD', retention: Duration.days(1) } },
+      { objectLock: { mode: 'LEGAL_HOLD' as s3.ObjectLockMode, retention: Duration.days(1) } },
       /mode 'LEGAL_HOLD' does not exist/,
     ],
     [
@@ -1074,7 +1077,7 @@ describe('SensitiveRegistryBucket refuses props that would weaken it', () => {
 
   test('refuses a replicationDestination without Object Lock for a registry with Object Lock', () => {
     const error = refusal((stack) => ({
-      objectLock: { mode: 'COMPLIANCE', retention: Duration.days(30) },
+      objectLock: { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(30) },
       replicationDestination: new SensitiveRegistryBucket(stack, 'Replica'),
     }));
     expectRefusal(error, 'replicationDestination', /only to a bucket that also has Object Lock/);
@@ -1110,7 +1113,7 @@ describe('SensitiveRegistryBucket templates pass the real cfn-lint', () => {
       const app = new App({ outdir });
       new SensitiveRegistryBucket(new Stack(app, 'Default'), 'Roll');
       const everything = new Stack(app, 'Everything');
-      const objectLock = { mode: 'COMPLIANCE', retention: Duration.days(3650) } as const;
+      const objectLock = { mode: s3.ObjectLockMode.COMPLIANCE, retention: Duration.days(3650) };
       const replica = new SensitiveRegistryBucket(everything, 'Replica', {
         objectLock,
         encryptionKey: new kms.Key(everything, 'ReplicaKey', { enableKeyRotation: true }),

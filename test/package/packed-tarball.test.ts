@@ -10,18 +10,15 @@ import * as path from 'path';
 
 const REPO = path.resolve(__dirname, '../..');
 
-/** A CDK app as a user writes it, in plain JavaScript, from the package's documented entry point. */
-const APP_SOURCE = `
-const { App, Stack, Validations } = require('aws-cdk-lib');
-const { PublicAccessGuard, RegistryGuardChecks, SensitiveRegistryBucket } = require('registry-guard');
-
-const app = new App({ outdir: 'cdk.out' });
-const stack = new Stack(app, 'Consumer', { env: { account: '123456789012', region: 'eu-west-1' } });
-new SensitiveRegistryBucket(stack, 'VoterRoll');
-new PublicAccessGuard(stack, 'Guard');
-Validations.of(app).addPlugins(new RegistryGuardChecks(app));
-app.synth();
-`;
+/** The app of the README's "Use it from your own app", run exactly as written there. */
+function readmeConsumerApp(): string {
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const section = readme.split('\n## Use it from your own app\n')[1]?.split('\n## ')[0] ?? '';
+  const source = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  if (source === undefined) throw new Error('README.md has no ```js app under "## Use it from your own app"');
+  return source;
+}
+const APP_SOURCE = readmeConsumerApp();
 
 function run(
   command: string,

@@ -11,7 +11,7 @@ import {
   GetBucketTaggingCommand,
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
-import { SWEEP_TIME_RESERVE_MS } from '../../lib/remediation';
+import { SWEEP_TIME_RESERVE_MS } from '../../lib/remediation/triggers/config-sweep';
 import {
   ALL_ON,
   cloudTrailBucketEvent,

@@ -10,15 +10,12 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import {
-  DeliveryError,
-  incidentKey,
-  isCloudFormationResponseUrl,
-  registryLedgerKey,
-  stateFingerprint,
-  StillPublicError,
-  SWEEP_TIME_RESERVE_MS,
-} from '../../lib/remediation';
+import { incidentKey } from '../../lib/remediation/act/incident-claim';
+import { stateFingerprint } from '../../lib/remediation/decide/incident';
+import { DeliveryError, StillPublicError } from '../../lib/remediation/errors';
+import { isCloudFormationResponseUrl } from '../../lib/remediation/events';
+import { registryLedgerKey } from '../../lib/remediation/read/registry-ledger';
+import { SWEEP_TIME_RESERVE_MS } from '../../lib/remediation/triggers/config-sweep';
 import {
   ALL_ON,
   auditorStatement,

@@ -12,13 +12,14 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../../lib/classification';
 import {
   cloudFormationResponseBody,
+  MAX_RESPONSE_BYTES,
+} from '../../lib/remediation/answer/cloudformation-response';
+import {
   DeliveryError,
-  describeEvent,
   InvalidCustomResourceRequestError,
   InvalidEventError,
-  MAX_RESPONSE_BYTES,
-  parseGuardEvent,
-} from '../../lib/remediation';
+} from '../../lib/remediation/errors';
+import { describeEvent, parseGuardEvent } from '../../lib/remediation/events';
 import {
   ACCOUNT,
   ALL_ON,

@@ -1,7 +1,7 @@
 import { PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { GetBucketTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
-import { BUCKET_EVENT_NAMES } from '../../lib/remediation';
+import { BUCKET_EVENT_NAMES } from '../../lib/guard-facts';
 import {
   ACCOUNT,
   ALL_ON,

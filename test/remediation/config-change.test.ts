@@ -7,7 +7,7 @@ import {
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { GuardResult } from '../../lib/remediation';
+import { GuardResult } from '../../lib/remediation/report/run-report';
 import {
   ACCOUNT,
   ALL_ON,

@@ -1,13 +1,9 @@
-import {
-  aclWithoutPublicGrants,
-  decideBucket,
-  EvaluationBatcher,
-  LiveBucketState,
-  policyWithoutPublicStatements,
-  readExemption,
-  readGuardSettings,
-  truncate,
-} from '../../lib/remediation';
+import { decideBucket } from '../../lib/remediation/decide/decision';
+import { readExemption } from '../../lib/remediation/decide/exemption';
+import { aclWithoutPublicGrants, policyWithoutPublicStatements } from '../../lib/remediation/decide/rewrite';
+import { LiveBucketState } from '../../lib/remediation/read/bucket-state';
+import { EvaluationBatcher, truncate } from '../../lib/remediation/report/evaluations';
+import { readGuardSettings } from '../../lib/remediation/settings';
 import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { mockClient } from 'aws-sdk-client-mock';
 import {

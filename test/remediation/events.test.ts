@@ -1,4 +1,5 @@
-import { InvalidEventError, parseGuardEvent } from '../../lib/remediation';
+import { InvalidEventError } from '../../lib/remediation/errors';
+import { parseGuardEvent } from '../../lib/remediation/events';
 import {
   cloudTrailAccountEvent,
   cloudTrailBucketEvent,

@@ -1,7 +1,7 @@
 import { PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { PutBucketAclCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { DeliveryError } from '../../lib/remediation';
+import { DeliveryError } from '../../lib/remediation/errors';
 import {
   ACCOUNT,
   ALL_ON,

@@ -31,13 +31,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import {
-  createHandler,
-  defaultDeps,
-  GuardDependencies,
-  GuardHandler,
-  InvalidEventError,
-} from '../../lib/remediation';
+import { defaultDeps } from '../../lib/remediation/clients';
+import { InvalidEventError } from '../../lib/remediation/errors';
+import { createHandler, GuardDependencies, GuardHandler } from '../../lib/remediation/handler';
 import {
   ACCOUNT,
   ALL_ON,

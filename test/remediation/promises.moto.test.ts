@@ -29,16 +29,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import {
-  BucketOutcome,
-  createHandler,
-  defaultDeps,
-  DeliveryError,
-  GuardDependencies,
-  GuardHandler,
-  InvalidEventError,
-  StillPublicError,
-} from '../../lib/remediation';
+import { defaultDeps } from '../../lib/remediation/clients';
+import { DeliveryError, InvalidEventError, StillPublicError } from '../../lib/remediation/errors';
+import { createHandler, GuardDependencies, GuardHandler } from '../../lib/remediation/handler';
+import { BucketOutcome } from '../../lib/remediation/report/outcome';
 import { FaultProxy, queryAction, queryErrorBody, s3Call, s3ErrorBody } from '../support/fault-proxy';
 import { liveBlockPublicAccess, livePolicy } from '../support/live-bucket';
 import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../support/moto-server';

@@ -6,15 +6,13 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { isRegistryClassificationTag } from '../../lib/classification';
-import {
-  DeliveryError,
-  decideBucket,
-  isCloudFormationResponseUrl,
-  readExemption,
-  readGuardSettings,
-  stateFingerprint,
-  SWEEP_TIME_RESERVE_MS,
-} from '../../lib/remediation';
+import { decideBucket } from '../../lib/remediation/decide/decision';
+import { readExemption } from '../../lib/remediation/decide/exemption';
+import { stateFingerprint } from '../../lib/remediation/decide/incident';
+import { DeliveryError } from '../../lib/remediation/errors';
+import { isCloudFormationResponseUrl } from '../../lib/remediation/events';
+import { readGuardSettings } from '../../lib/remediation/settings';
+import { SWEEP_TIME_RESERVE_MS } from '../../lib/remediation/triggers/config-sweep';
 import {
   ALL_ON,
   cloudFormationRequest,

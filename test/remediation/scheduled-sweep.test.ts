@@ -1,7 +1,7 @@
 import { PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
-import { mapWithConcurrency } from '../../lib/remediation';
+import { mapWithConcurrency } from '../../lib/remediation/concurrency';
 import {
   ALL_ON,
   EVIDENCE_BUCKET,

@@ -41,14 +41,10 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { EVIDENCE_PREFIXES } from '../../lib/guard-facts';
-import {
-  createHandler,
-  GuardHandler,
-  GuardLogger,
-  GuardResult,
-  InvocationContext,
-  isCloudFormationResponseUrl,
-} from '../../lib/remediation';
+import { isCloudFormationResponseUrl } from '../../lib/remediation/events';
+import { createHandler, GuardHandler } from '../../lib/remediation/handler';
+import { GuardResult } from '../../lib/remediation/report/run-report';
+import { GuardLogger, InvocationContext } from '../../lib/remediation/run-context';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

@@ -20,10 +20,43 @@ export interface FaultRule {
   readonly matches: (request: ProxiedRequest) => boolean;
   /** How many matching requests it applies to. @default every one */
   times?: number;
+  /**
+   * The share of matching requests it applies to, drawn per request from `random`; the others go on to the
+   * next rule. A bad day of random throttling. @default every matching request
+   */
+  readonly probability?: number;
+  /** The draws for `probability`: pass {@link seededRandom} for a repeatable run. @default Math.random */
+  readonly random?: () => number;
+  /** How many requests the rule was applied to; the proxy counts. */
+  applied?: number;
   /** Answer with this instead of forwarding. */
-  readonly answer?: { readonly status: number; readonly body: string; readonly contentType?: string };
+  readonly answer?: FaultAnswer;
+  /** Compute the answer instead of forwarding (an API moto lacks, emulated over what it has). */
+  readonly respond?: (request: ProxiedRequest) => Promise<FaultAnswer>;
   /** Run before forwarding (the world changes first). */
   readonly before?: (request: ProxiedRequest) => Promise<void>;
+}
+
+/** What the proxy answers instead of moto. */
+export interface FaultAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly contentType?: string;
+}
+
+/**
+ * A repeatable random source in [0, 1) (mulberry32): the same seed draws the same sequence. Which request
+ * gets which draw still depends on the order requests arrive in.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }
 
 /** An S3-style XML error body. */
@@ -90,8 +123,11 @@ export class FaultProxy {
   }
 
   private async handle(request: ProxiedRequest, body: Buffer, outgoing: http.ServerResponse): Promise<void> {
-    const rule = this.rules.find((candidate) => (candidate.times ?? 1) > 0 && candidate.matches(request));
+    const rule = this.rules.find(
+      (candidate) => (candidate.times ?? 1) > 0 && candidate.matches(request) && drawn(candidate),
+    );
     if (rule !== undefined && rule.times !== undefined) rule.times -= 1;
+    if (rule !== undefined) rule.applied = (rule.applied ?? 0) + 1;
     try {
       if (rule?.before !== undefined) await rule.before(request);
     } catch (error) {
@@ -99,12 +135,20 @@ export class FaultProxy {
       outgoing.end(String(error));
       return;
     }
-    if (rule?.answer !== undefined) {
-      outgoing.writeHead(rule.answer.status, {
-        'content-type': rule.answer.contentType ?? 'application/xml',
+    let answer = rule?.answer;
+    try {
+      if (rule?.respond !== undefined) answer = await rule.respond(request);
+    } catch (error) {
+      outgoing.statusCode = 500;
+      outgoing.end(String(error));
+      return;
+    }
+    if (answer !== undefined) {
+      outgoing.writeHead(answer.status, {
+        'content-type': answer.contentType ?? 'application/xml',
         'x-amz-request-id': 'FAULT',
       });
-      outgoing.end(rule.answer.body);
+      outgoing.end(answer.body);
       return;
     }
     const forward = http.request(
@@ -126,6 +170,19 @@ export class FaultProxy {
     });
     forward.end(body);
   }
+}
+
+function drawn(rule: FaultRule): boolean {
+  return rule.probability === undefined || (rule.random ?? Math.random)() < rule.probability;
+}
+
+/**
+ * Matches every S3 read (GET or HEAD, path style): ListBuckets, each bucket's settings, the guard's own
+ * records. Not S3 Control (`/v20180820/...`), SNS, STS or Config, which use other paths or POST.
+ */
+export function s3Read(): (request: ProxiedRequest) => boolean {
+  return (request) =>
+    (request.method === 'GET' || request.method === 'HEAD') && !request.url.startsWith('/v20180820/');
 }
 
 /** Matches S3 calls by method, bucket (path style) and a query flag such as `publicAccessBlock`. */

@@ -5,7 +5,8 @@ import { App, CfnElement, CfnResource, PolicyValidationPluginReport, Stack, Vali
 import { Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { check } from '../../lib/cli/run-cli';
-import { checkTemplate, RegistryGuardChecks } from '../../rules';
+import { checkTemplate } from '../../rules/check-template';
+import { RegistryGuardChecks } from '../../rules/registry-guard-checks';
 
 /** A rule broken by a resource: `RegistryGuard-S3PublicPolicy@OpenBucket1234`. */
 export type Violation = string;

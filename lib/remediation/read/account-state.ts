@@ -7,8 +7,9 @@ import {
   PublicAccessBlockConfiguration,
   S3ControlClient,
 } from '@aws-sdk/client-s3-control';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { describeError, errorName } from '../aws-errors';
+import { stsSdk } from '../sdk/on-demand';
 
 /** The account's Block Public Access as S3 Control reports it. */
 export type AccountBlockPublicAccessReading =
@@ -50,6 +51,7 @@ export async function readAccountBlockPublicAccess(
 export function memoizedCallerAccount(sts: STSClient): () => Promise<string> {
   let pending: Promise<string> | undefined;
   return () => {
+    const { GetCallerIdentityCommand } = stsSdk();
     pending ??= sts.send(new GetCallerIdentityCommand({})).then((identity) => {
       if (identity.Account === undefined) throw new Error('STS GetCallerIdentity returned no account');
       return identity.Account;

@@ -2,9 +2,10 @@
  * AWS Config evaluations: one per bucket per invocation, sent in batches of at most 100 (the
  * PutEvaluations limit) with the run's result token.
  */
-import { ConfigServiceClient, Evaluation, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
-import { describeError } from '../aws-errors';
+import type { ConfigServiceClient, Evaluation } from '@aws-sdk/client-config-service';
+import { describeError, errorName } from '../aws-errors';
 import { ComplianceVerdict } from '../decide/decision';
+import { configServiceSdk } from '../sdk/on-demand';
 
 /** PutEvaluations accepts at most this many evaluations per call. */
 export const EVALUATIONS_PER_BATCH = 100;
@@ -55,6 +56,11 @@ export interface EvaluationDelivery {
   readonly rejected: readonly Evaluation[];
   /** One line per batch that could not be sent at all. */
   readonly failures: readonly string[];
+  /**
+   * Set when Config refused the result token (`InvalidResultTokenException`), why: kept apart from
+   * `failures` because sending again cannot help. Its batches are not in `failures`.
+   */
+  readonly tokenRejected?: string;
 }
 
 /** Where the batcher reports what it could not deliver. */
@@ -76,6 +82,7 @@ export class EvaluationBatcher {
   private sent = 0;
   private readonly rejected: Evaluation[] = [];
   private readonly failures: string[] = [];
+  private tokenRejected: string | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -94,7 +101,12 @@ export class EvaluationBatcher {
   async flush(): Promise<EvaluationDelivery> {
     while (this.pending.length > 0) await this.sendBatch();
     await Promise.all(this.inFlight);
-    return { sent: this.sent, rejected: this.rejected, failures: this.failures };
+    return {
+      sent: this.sent,
+      rejected: this.rejected,
+      failures: this.failures,
+      tokenRejected: this.tokenRejected,
+    };
   }
 
   private async sendBatch(): Promise<void> {
@@ -111,6 +123,7 @@ export class EvaluationBatcher {
   }
 
   private async deliver(batch: Evaluation[]): Promise<void> {
+    const { PutEvaluationsCommand } = configServiceSdk();
     try {
       const output = await this.config.send(
         new PutEvaluationsCommand({ Evaluations: batch, ResultToken: this.resultToken }),
@@ -129,7 +142,8 @@ export class EvaluationBatcher {
     } catch (error) {
       const buckets = batch.map((evaluation) => evaluation.ComplianceResourceId);
       const failure = `PutEvaluations for ${batch.length} buckets failed: ${describeError(error)}`;
-      this.failures.push(failure);
+      if (errorName(error) === 'InvalidResultTokenException') this.tokenRejected ??= failure;
+      else this.failures.push(failure);
       this.log.error(failure, { buckets, error: describeError(error) });
     }
   }

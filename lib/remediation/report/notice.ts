@@ -1,12 +1,13 @@
 /**
  * The on-call notice: plain text a person reads on a phone, in the order docs/runbook.md explains it.
  */
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { AccountBlockPublicAccessReading } from '../read/account-state';
 import { ActionRecord } from '../act/actions';
 import { EvidenceRef } from '../act/evidence';
 import { BucketOutcome } from './outcome';
 import { RunContext } from '../run-context';
+import { snsSdk } from '../sdk/on-demand';
 import { GuardMode } from '../settings';
 
 /** SNS limits a subject to 100 characters. */
@@ -288,6 +289,7 @@ export function composeAccountNotice(input: AccountNoticeInput, context: NoticeC
  * await publishNotice(new SNSClient({}), 'arn:aws:sns:eu-west-1:123456789012:on-call', notice);
  */
 export async function publishNotice(sns: SNSClient, topicArn: string, notice: Notice): Promise<void> {
+  const { PublishCommand } = snsSdk();
   await sns.send(
     new PublishCommand({
       TopicArn: topicArn,
@@ -352,7 +354,8 @@ function accountNuanceLines(outcome: BucketOutcome): string[] {
   ];
 }
 
-function modeLines(context: NoticeContext): string[] {
+/** The mode, and the warning when GUARD_MODE was not understood. */
+export function modeLines(context: NoticeContext): string[] {
   const lines = [`Mode: ${context.mode}${context.mode === 'report' ? ' (nothing was changed)' : ''}`];
   if (context.modeWarning !== undefined) lines.push(`WARNING: ${context.modeWarning}`);
   return lines;
@@ -396,8 +399,8 @@ function bullets(items: readonly string[]): string[] {
   return items.map((item) => `- ${item}`);
 }
 
-/** SNS subjects: one line, printable ASCII, at most 100 characters. */
-function subjectLine(text: string): string {
+/** SNS subjects: one line, printable ASCII, at most 100 characters (longer ones end in "..."). */
+export function subjectLine(text: string): string {
   const ascii = text.replace(/[^\x20-\x7E]/g, '?');
   return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
 }

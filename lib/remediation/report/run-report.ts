@@ -5,6 +5,7 @@
  */
 import { GuardMode } from '../../guard-facts';
 import { AccountOutcome } from '../act/guard-account';
+import { describeError } from '../aws-errors';
 import { DeliveryError, StillPublicError } from '../errors';
 import { CloudFormationResponse } from '../answer/cloudformation-response';
 import { RunContext } from '../run-context';
@@ -12,6 +13,7 @@ import { bucketEvaluation, EvaluationBatcher } from './evaluations';
 import { composeAccountNotice, composeBucketNotice, Notice, noticeContextOf } from './notice';
 import { BucketOutcome, isStillPublic, needsNotice } from './outcome';
 import { deliverOutstandingNotices, releaseHeldNotice, sendNotice } from './pending-notices';
+import { belongsInDigest, composeUnverifiableDigest } from './unverifiable-digest';
 
 /** What one invocation did; Lambda ignores it, tests and callers read it. */
 export interface GuardResult {
@@ -32,6 +34,13 @@ export interface GuardResult {
   readonly ignored?: string;
   /** Buckets a sweep did not reach before the function's time ran short. */
   readonly unswept?: number;
+  /** Buckets told in the sweep's one "could not verify" digest instead of a notice each. */
+  readonly digested?: number;
+  /**
+   * For an SQS event (the sweep queue): the records that failed, which SQS delivers again alone and, after
+   * their last receive, moves to the dead-letter queue (the event source mapping's `ReportBatchItemFailures`).
+   */
+  readonly batchItemFailures?: readonly { readonly itemIdentifier: string }[];
 }
 
 /** Options of the report stage. */
@@ -48,19 +57,53 @@ export class RunReport {
   private readonly failures: string[] = [];
   private noticesSent = 0;
   private unswept: number | undefined;
-  private evaluations: { orderingTimestamp: Date; batcher: EvaluationBatcher } | undefined;
+  /** Set once a sweep asked for a digest: the unverifiable outcomes waiting for it. */
+  private digest: BucketOutcome[] | undefined;
+  /** Where the digest's outcomes go instead of a notice (a batch of a fanned-out sweep), when set. */
+  private digestHandOff: ((outcomes: readonly BucketOutcome[]) => Promise<void>) | undefined;
+  private evaluations:
+    | {
+        orderingTimestamp: Date;
+        batcher: EvaluationBatcher;
+        onTokenRejected?: (failure: string) => Promise<void>;
+      }
+    | undefined;
 
   constructor(
     private readonly run: RunContext,
     private readonly options: RunReportOptions = {},
   ) {}
 
-  /** AWS Config asked: every bucket reported from now on gets an evaluation. */
-  expectEvaluations(resultToken: string, orderingTimestamp: Date): void {
+  /**
+   * AWS Config asked: every bucket reported from now on gets an evaluation.
+   *
+   * @param onTokenRejected called instead of failing the run when Config refuses the result token (a batch
+   *   of a fanned-out sweep: retrying cannot help); without it the refusal fails the run like any other.
+   */
+  expectEvaluations(
+    resultToken: string,
+    orderingTimestamp: Date,
+    onTokenRejected?: (failure: string) => Promise<void>,
+  ): void {
     this.evaluations = {
       orderingTimestamp,
       batcher: new EvaluationBatcher(this.run.config, resultToken, this.run.logger),
+      onTokenRejected,
     };
+  }
+
+  /**
+   * From now on, buckets that could not be verified and were not changed are told in one notice when the
+   * run finishes, not one each: what a sweep asks for. Their evaluations are unchanged.
+   *
+   * @param handOff instead of the notice, called once at the end with those outcomes (none included): a
+   *   batch of a fanned-out sweep keeps them for the sweep's one digest. When it throws, the run fails.
+   * @example
+   * report.digestUnverifiable();
+   */
+  digestUnverifiable(handOff?: (outcomes: readonly BucketOutcome[]) => Promise<void>): void {
+    this.digest ??= [];
+    this.digestHandOff = handOff;
   }
 
   /** Records and logs one bucket's outcome, queues its evaluation when Config asked, notifies when needed. */
@@ -73,7 +116,9 @@ export class RunReport {
         bucketEvaluation(outcome.bucket, outcome.compliance, outcome.annotation, orderingTimestamp),
       );
     }
-    if (needsNotice(outcome)) {
+    if (needsNotice(outcome) && this.digest !== undefined && this.joinsDigest(outcome)) {
+      this.digest.push(outcome);
+    } else if (needsNotice(outcome)) {
       await this.notify(
         composeBucketNotice(outcome, noticeContextOf(this.run)),
         { bucket: outcome.bucket },
@@ -117,6 +162,11 @@ export class RunReport {
     this.run.logger.error(failure, { unswept, total, trigger: this.run.trigger });
   }
 
+  /** Sends a notice of the run's own (a sweep's digest, a refused token), kept pending like any other. */
+  async announce(notice: Notice, keys: Readonly<Record<string, string>>): Promise<void> {
+    await this.notify(notice, keys);
+  }
+
   /** The answer CloudFormation received. */
   answered(response: CloudFormationResponse): void {
     this.cloudFormationResponse = response;
@@ -132,7 +182,12 @@ export class RunReport {
       const delivery = await this.evaluations.batcher.flush();
       evaluationsSent = delivery.sent;
       this.failures.push(...delivery.failures);
+      if (delivery.tokenRejected !== undefined) {
+        if (this.evaluations.onTokenRejected === undefined) this.failures.push(delivery.tokenRejected);
+        else await this.evaluations.onTokenRejected(delivery.tokenRejected);
+      }
     }
+    await this.sendDigest();
     await this.deliverOutstanding();
     const result = this.summarise(evaluationsSent);
     const stillPublic = this.outcomes.filter(isStillPublic).map((outcome) => outcome.bucket);
@@ -155,6 +210,35 @@ export class RunReport {
     return { ...this.summarise(0), ignored: why };
   }
 
+  /** One held notice stays tied to its own bucket: it is replaced by that bucket's own notice. */
+  private joinsDigest(outcome: BucketOutcome): boolean {
+    return belongsInDigest(outcome) && outcome.heldNoticeKey === undefined;
+  }
+
+  /** The digest goes out like any notice: kept pending first, so a failed publish is delivered later. */
+  private async sendDigest(): Promise<void> {
+    if (this.digest === undefined) return;
+    if (this.digestHandOff !== undefined) {
+      try {
+        await this.digestHandOff(this.digest);
+      } catch (error) {
+        const failure = `Handing over ${this.digest.length} unverifiable buckets for the sweep's digest failed: ${describeError(error)}`;
+        this.run.logger.error(failure, { trigger: this.run.trigger });
+        this.failures.push(failure);
+      }
+      return;
+    }
+    if (this.digest.length === 0) return;
+    const notice = composeUnverifiableDigest(this.digest, noticeContextOf(this.run));
+    // Each bucket already has its own "Bucket could not be verified" line; this one ties them to the notice.
+    this.run.logger.info('Could-not-verify digest composed', {
+      buckets: this.digest.length,
+      subject: notice.subject,
+      trigger: this.run.trigger,
+    });
+    await this.notify(notice, { digest: String(this.digest.length) });
+  }
+
   private async deliverOutstanding(): Promise<void> {
     const outstanding = await deliverOutstandingNotices(this.run, this.options.pendingNoticeMinAgeMs);
     this.noticesSent += outstanding.delivered;
@@ -171,6 +255,7 @@ export class RunReport {
       evaluationsSent,
       noticesSent: this.noticesSent,
       unswept: this.unswept,
+      digested: this.digest?.length,
     };
     this.run.logger.info('Invocation finished', {
       trigger: this.run.trigger,

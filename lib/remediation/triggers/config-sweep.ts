@@ -1,25 +1,22 @@
 /**
  * AWS Config's periodic run: sweep every bucket of the Region, the safety net for whatever the fast path
- * missed. The sweep watches the function's remaining time: it starts no bucket it may not finish, so the
- * evaluations of every bucket judged are sent before Lambda stops it, and it records where it stopped, so
- * the next sweep starts there (remediate mode; report mode writes nothing and starts at the beginning).
+ * missed. With a sweep queue (SWEEP_QUEUE_URL) the sweep is fanned out (sweep/fan-out.ts): this invocation
+ * only sends the first page message. Without one, every bucket is judged here, by the same code a batch
+ * uses; the invocation watches its remaining time, starts no bucket it may not finish, and records where it
+ * stopped, so the next sweep starts there (remediate mode; report mode writes nothing and starts at the
+ * beginning).
  */
 import { describeError } from '../aws-errors';
-import { mapWithConcurrency } from '../concurrency';
 import { ConfigScheduledEvent } from '../events';
-import { guardBucket } from '../guard-bucket';
 import { listBucketNames } from '../read/bucket-list';
 import { readSweepCursor, rotateFrom, writeSweepCursor } from '../read/sweep-cursor';
 import { RunReport } from '../report/run-report';
 import { RunContext } from '../run-context';
+import { startFannedOutSweep } from '../sweep/fan-out';
+import { DEFAULT_SWEEP_CONCURRENCY, judgeBuckets } from '../sweep/judge-buckets';
+import { SweepQueue } from '../sweep/sweep-queue';
 
-/** Buckets judged at once during a sweep. */
-export const DEFAULT_SWEEP_CONCURRENCY = 8;
-/**
- * Time kept back from a sweep for what must follow it: the last evaluation batches, outstanding notices and
- * the final log line.
- */
-export const SWEEP_TIME_RESERVE_MS = 30_000;
+export { DEFAULT_SWEEP_CONCURRENCY, SWEEP_TIME_RESERVE_MS } from '../sweep/judge-buckets';
 
 /**
  * @example
@@ -30,8 +27,15 @@ export async function onConfigSweep(
   event: ConfigScheduledEvent,
   report: RunReport,
   concurrency: number = DEFAULT_SWEEP_CONCURRENCY,
+  queue?: SweepQueue,
 ): Promise<void> {
+  if (queue !== undefined) {
+    await startFannedOutSweep(run, event, queue);
+    return;
+  }
   report.expectEvaluations(event.resultToken, event.orderingTimestamp);
+  // Throttling or an outage leaves many buckets unread at once: one page for all of them, not one each.
+  report.digestUnverifiable();
   let buckets: string[];
   try {
     [buckets] = await Promise.all([listBucketNames(run.s3, run.region), run.registries.preload()]);
@@ -39,23 +43,17 @@ export async function onConfigSweep(
     run.logger.error(`Sweep: ListBuckets failed: ${describeError(error)}`, { trigger: run.trigger });
     throw error;
   }
+  // The cursor serves only this path: one invocation that may run short. A fanned-out sweep never does.
   const evidenceBucket = run.settings.mode === 'remediate' ? run.settings.evidenceBucket : undefined;
   const startAt = evidenceBucket === undefined ? undefined : await readSweepCursor(run.s3, evidenceBucket);
   const order = rotateFrom(buckets, startAt);
-  run.logger.info('Sweeping buckets', {
+  run.logger.info('Sweeping buckets in this invocation (no SWEEP_QUEUE_URL)', {
     buckets: buckets.length,
     startAt,
     region: run.region,
     trigger: run.trigger,
   });
-  const skipped: number[] = [];
-  await mapWithConcurrency(order, concurrency, async (bucket, index) => {
-    if (run.remainingMs() < SWEEP_TIME_RESERVE_MS) {
-      skipped.push(index);
-      return;
-    }
-    await report.bucket(await guardBucket(run, bucket));
-  });
+  const { skipped } = await judgeBuckets(run, report, order, concurrency);
   if (evidenceBucket !== undefined && (skipped.length > 0 || startAt !== undefined)) {
     const next = skipped.length > 0 ? order[Math.min(...skipped)] : undefined;
     const failure = await writeSweepCursor(run.s3, evidenceBucket, next, run.now());

@@ -1,3 +1,0 @@
-export * from './organization-guardrails';
-export * from './regional-hub';
-export * from './member-guard-stack';

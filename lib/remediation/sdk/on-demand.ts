@@ -1,0 +1,34 @@
+/**
+ * The SDK clients that many events never use, loaded the first time one does: Config only for Config's
+ * events, SNS only when a notice goes out, STS only outside Lambda (in Lambda the function's ARN names the
+ * account). In the shipped bundle a `require` inside a function is evaluated when it runs, so an event that
+ * needs none of them does not pay for evaluating them. SQS likewise, only when a sweep hands out work. S3 and S3 Control are imported as usual: every event
+ * that reads or changes anything needs both.
+ *
+ * Each module re-exports only what the guard uses, so the bundle still keeps just those commands.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+import type * as ConfigServiceSdk from './config-service';
+import type * as SnsSdk from './sns';
+import type * as SqsSdk from './sqs';
+import type * as StsSdk from './sts';
+
+/** @example const { PutEvaluationsCommand } = configServiceSdk(); */
+export function configServiceSdk(): typeof ConfigServiceSdk {
+  return require('./config-service') as typeof ConfigServiceSdk;
+}
+
+/** @example const { PublishCommand } = snsSdk(); */
+export function snsSdk(): typeof SnsSdk {
+  return require('./sns') as typeof SnsSdk;
+}
+
+/** @example const { SendMessageBatchCommand } = sqsSdk(); */
+export function sqsSdk(): typeof SqsSdk {
+  return require('./sqs') as typeof SqsSdk;
+}
+
+/** @example const { GetCallerIdentityCommand } = stsSdk(); */
+export function stsSdk(): typeof StsSdk {
+  return require('./sts') as typeof StsSdk;
+}
