@@ -37,3 +37,13 @@ export const GUARD_MARKER_METADATA_VALUE = 'PublicAccessGuard';
  * read, recorded as evidence and only ever turned on, exactly as when the guard restores it after drift.
  */
 export const ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE = 'Custom::RegistryGuardAccountBlockPublicAccess';
+
+/**
+ * Metadata key on a registry bucket's `AWS::S3::Bucket`: the accounts its zone of trust holds besides the
+ * template's own (`AWS::AccountId`), as a list of 12-digit ids. Written by `SensitiveRegistryBucket` from
+ * `trustedAccountIds` (and the stack's account when the stack names one); read by
+ * `RegistryGuard-S3RegistryExternalAccess` in the pack and the CLI alike, which see only the template.
+ * Metadata rather than a tag: it cannot be changed after deployment by whoever may tag the bucket, and holds
+ * more accounts than a 256-character tag value.
+ */
+export const TRUSTED_ACCOUNTS_METADATA_KEY = 'registry-guard:trusted-account-ids';

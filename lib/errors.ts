@@ -53,7 +53,13 @@ export class RegistryGuardValidationError extends Error {
 export class Errors {
   /** True when `error` is a {@link RegistryGuardValidationError} (or a subclass), from any copy of this package. */
   static isValidationError(error: unknown): error is RegistryGuardValidationError {
-    return error !== null && typeof error === 'object' && VALIDATION_ERROR_BRAND in error;
+    if (error === null || typeof error !== 'object') return false;
+    try {
+      return VALIDATION_ERROR_BRAND in error;
+    } catch {
+      // A Proxy whose `has` trap throws: the check runs in catch blocks and must not hide the error caught.
+      return false;
+    }
   }
 
   private constructor() {}

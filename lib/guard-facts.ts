@@ -31,13 +31,56 @@ export const BUCKET_EVENT_NAMES = [
 /** CloudTrail events for the account's Block Public Access. */
 export const ACCOUNT_EVENT_NAMES = ['PutAccountPublicAccessBlock', 'DeleteAccountPublicAccessBlock'] as const;
 
+/**
+ * CloudTrail events (S3 Control's calls, logged with eventSource `s3.amazonaws.com`) that can open a bucket
+ * through one of its access points. There is no event for an access point's own Block Public Access: S3 sets
+ * it at creation and has no call to change it afterwards.
+ */
+export const ACCESS_POINT_EVENT_NAMES = [
+  'CreateAccessPoint',
+  'PutAccessPointPolicy',
+  'DeleteAccessPointPolicy',
+] as const;
+
+/**
+ * CloudTrail events for Multi-Region Access Points. S3 routes their control-plane calls to us-west-2, so
+ * CloudTrail records them there: only a guard deployed in us-west-2 receives them.
+ */
+export const MULTI_REGION_ACCESS_POINT_EVENT_NAMES = [
+  'CreateMultiRegionAccessPoint',
+  'PutMultiRegionAccessPointPolicy',
+] as const;
+
+/**
+ * CloudTrail data events that can make one object public through its ACL. CloudTrail records them only for
+ * buckets a trail's (advanced) event selector names, for `AWS::S3::Object`; without that the guard never
+ * hears of them, and the sweep does not read object ACLs. Uploads count only with a public canned ACL
+ * ({@link PUBLIC_CANNED_ACLS}); a multipart upload's object does not exist when CreateMultipartUpload is
+ * recorded, so it is not among them.
+ */
+export const OBJECT_ACL_EVENT_NAMES = ['PutObjectAcl', 'PutObject', 'CopyObject'] as const;
+
+/** Canned ACLs (`x-amz-acl`) that grant AllUsers or AuthenticatedUsers. */
+export const PUBLIC_CANNED_ACLS = ['public-read', 'public-read-write', 'authenticated-read'] as const;
+
 /** Every CloudTrail event of the seconds-level fast path: the EventBridge rule matches exactly these. */
-export const GUARDED_API_CALLS = [...BUCKET_EVENT_NAMES, ...ACCOUNT_EVENT_NAMES] as const;
+export const GUARDED_API_CALLS = [
+  ...BUCKET_EVENT_NAMES,
+  ...ACCOUNT_EVENT_NAMES,
+  ...ACCESS_POINT_EVENT_NAMES,
+  ...MULTI_REGION_ACCESS_POINT_EVENT_NAMES,
+] as const;
 
 /** A CloudTrail event name the guard acts on for one bucket. */
 export type BucketEventName = (typeof BUCKET_EVENT_NAMES)[number];
 /** A CloudTrail event name the guard acts on for the account. */
 export type AccountEventName = (typeof ACCOUNT_EVENT_NAMES)[number];
+/** A CloudTrail event name the guard acts on for one access point. */
+export type AccessPointEventName = (typeof ACCESS_POINT_EVENT_NAMES)[number];
+/** A CloudTrail data event name the guard acts on for one object's ACL. */
+export type ObjectAclEventName = (typeof OBJECT_ACL_EVENT_NAMES)[number];
+/** A CloudTrail event name the guard acts on for one Multi-Region Access Point. */
+export type MultiRegionAccessPointEventName = (typeof MULTI_REGION_ACCESS_POINT_EVENT_NAMES)[number];
 
 /** What the guard reads on any bucket: its judgement needs exactly these. */
 export const GUARD_BUCKET_READ_ACTIONS = [
@@ -55,6 +98,27 @@ export const GUARD_BUCKET_TIGHTEN_ACTIONS = [
   's3:PutBucketAcl',
   's3:PutBucketPublicAccessBlock',
 ] as const;
+
+/** What the guard reads on an access point of the account (S3 Control), to judge it. */
+export const GUARD_ACCESS_POINT_READ_ACTIONS = ['s3:GetAccessPoint', 's3:GetAccessPointPolicy'] as const;
+
+/** What the guard changes on an access point: only its policy, only to remove public statements. */
+export const GUARD_ACCESS_POINT_TIGHTEN_ACTIONS = [
+  's3:PutAccessPointPolicy',
+  's3:DeleteAccessPointPolicy',
+] as const;
+
+/** What the guard reads on a Multi-Region Access Point; it never changes one (the change is asynchronous). */
+export const GUARD_MULTI_REGION_ACCESS_POINT_READ_ACTIONS = [
+  's3:GetMultiRegionAccessPoint',
+  's3:GetMultiRegionAccessPointPolicy',
+] as const;
+
+/** What the guard reads on an object named by a data event: its ACL (of the version named, when one is). */
+export const GUARD_OBJECT_ACL_READ_ACTIONS = ['s3:GetObjectAcl', 's3:GetObjectVersionAcl'] as const;
+
+/** What the guard changes on such an object: only its ACL, only to remove public grants. */
+export const GUARD_OBJECT_ACL_TIGHTEN_ACTIONS = ['s3:PutObjectAcl', 's3:PutObjectVersionAcl'] as const;
 
 /**
  * IAM path of the guard's role. A registry's network perimeter (`allowedVpcEndpointIds`) lets roles on this
@@ -103,4 +167,11 @@ export const GUARD_ENVIRONMENT = {
    * every bucket in the one invocation (small accounts, tests).
    */
   sweepQueueUrl: 'SWEEP_QUEUE_URL',
+  /**
+   * The organization (`o-...`) whose members a registry's policy may grant when a condition confines the grant
+   * to it. Set by the deployment, not read from a tag: whoever may tag a bucket must not widen its zone.
+   */
+  trustedOrganizationId: 'GUARD_TRUSTED_ORGANIZATION_ID',
+  /** Comma-separated account ids a registry's policy may grant besides the guard's own account. */
+  trustedAccountIds: 'GUARD_TRUSTED_ACCOUNT_IDS',
 } as const;

@@ -42,6 +42,15 @@ export type { BlockPublicAccessSetting, BlockPublicAccessVerdict } from './expos
 export { judgeBucketExposure } from './exposure/bucket-exposure';
 export type { BucketAccessState, BucketExposure, NeutralisingLevel } from './exposure/bucket-exposure';
 
+// The judgement of access outside a zone of trust (IAM Access Analyzer's question, before deployment).
+export { judgeExternalAccess } from './exposure/external-access';
+export type {
+  ExternalAccessOptions,
+  ExternalAccessVerdict,
+  ExternalStatement,
+  TrustZone,
+} from './exposure/external-access';
+
 // Checking templates without a CDK app, and writing a rule of your own for it.
 export { checkTemplate, evaluateTemplate } from '../rules/check-template';
 export type { CheckTemplateOptions, Finding, RuleEvaluation } from '../rules/check-template';

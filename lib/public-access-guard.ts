@@ -19,7 +19,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from './classification';
 import { renderAlarms } from './guard/alarms';
-import { renderApiCallRule } from './guard/api-call-rule';
+import { renderApiCallRule, renderObjectAclRules } from './guard/api-call-rule';
 import { renderConfigRecorder, renderConfigRule } from './guard/config-rule';
 import { protectEvidence, renderEvidenceBucket } from './guard/evidence-protection';
 import {
@@ -137,6 +137,20 @@ export interface PublicAccessGuardOptions {
    * @default Duration.minutes(15)
    */
   readonly incidentWindow?: Duration;
+
+  /**
+   * The organization (`o-...`) a registry's policy may grant when a condition confines the grant to it
+   * (`aws:PrincipalOrgID`): with it, such grants are inside the registry's zone of trust. Any other grant
+   * outside the zone is NON_COMPLIANT and paged as EXTERNAL ACCESS, and never removed by the guard.
+   * @default none: the zone is the account (and `trustedAccountIds`)
+   */
+  readonly trustedOrganizationId?: string;
+
+  /**
+   * Accounts a registry's policy may grant besides the guard's own (12-digit ids).
+   * @default none
+   */
+  readonly trustedAccountIds?: string[];
 }
 
 /**
@@ -287,6 +301,7 @@ export class PublicAccessGuard extends Construct {
     }
 
     this.apiCallRule = renderApiCallRule(this, guardFunction, this.deadLetterQueue);
+    renderObjectAclRules(this, guardFunction, this.deadLetterQueue);
     this.alarms = renderAlarms(this, {
       guardFunction,
       logGroup,

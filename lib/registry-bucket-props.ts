@@ -46,6 +46,7 @@ const SUPPORTED_PROPS: ReadonlySet<string> = new Set<keyof SensitiveRegistryBuck
   'accessLogsPrefix',
   'allowedOrganizationId',
   'allowedVpcEndpointIds',
+  'trustedAccountIds',
   'abortIncompleteMultipartUploadAfter',
   'noncurrentVersionExpiration',
   'replicationDestination',
@@ -140,6 +141,7 @@ const PROPS_WITH_ANOTHER_NAME: Readonly<Record<string, string>> = {
 const MAX_OBJECT_LOCK_DAYS = 365 * 100;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]+$/;
+const ACCOUNT_ID = /^[0-9]{12}$/;
 
 function refuse(scope: Construct, prop: string, refusal: Refusal): never {
   throw new SensitiveRegistryBucketPropError(
@@ -318,6 +320,7 @@ function validatePerimeter(scope: Construct, props: SensitiveRegistryBucketProps
       instead: 'pass the id AWS Organizations shows, o- followed by 10 to 32 lowercase letters or digits',
     });
   }
+  validateTrustedAccounts(scope, props.trustedAccountIds);
   const endpoints = props.allowedVpcEndpointIds;
   if (endpoints === undefined || Token.isUnresolved(endpoints)) return;
   if (endpoints.length === 0) {
@@ -331,6 +334,28 @@ function validatePerimeter(scope: Construct, props: SensitiveRegistryBucketProps
       refuse(scope, 'allowedVpcEndpointIds', {
         why: `'${endpoint}' is not a VPC endpoint id`,
         instead: 'pass endpoint ids such as vpce-0a1b2c3d4e5f60718 (a gateway or interface endpoint for S3)',
+      });
+    }
+  }
+}
+
+/**
+ * The pack and the CLI read trusted accounts from the template: a token would reach it as an expression
+ * neither can read, and the account would silently not be trusted.
+ */
+function validateTrustedAccounts(scope: Construct, accountIds: string[] | undefined): void {
+  if (accountIds === undefined) return;
+  if (Token.isUnresolved(accountIds) || accountIds.some((account) => Token.isUnresolved(account))) {
+    refuse(scope, 'trustedAccountIds', {
+      why: 'a value resolved at deploy time cannot be read by RegistryGuard-S3RegistryExternalAccess, which checks the template',
+      instead: 'list the 12-digit account ids literally',
+    });
+  }
+  for (const account of accountIds) {
+    if (!ACCOUNT_ID.test(account)) {
+      refuse(scope, 'trustedAccountIds', {
+        why: `'${account}' is not an AWS account id`,
+        instead: 'list 12-digit account ids such as 111122223333',
       });
     }
   }
@@ -352,6 +377,13 @@ function validateReplication(
     refuse(scope, 'replicationDestination', {
       why: 'replication to another account is not supported: its bucket and key policies are not managed here',
       instead: 'replicate to a SensitiveRegistryBucket in the same account',
+    });
+  }
+  if (differsWhenResolved(Stack.of(scope).region, Stack.of(destination).region)) {
+    refuse(scope, 'replicationDestination', {
+      why: "a replica in another Region is in another stack, and the replication rule must name that stack's bucket and key, which CDK cannot pass between Regions (a KMS key has no name to generate)",
+      instead:
+        'replicate to a SensitiveRegistryBucket in the same stack or Region, or configure cross-Region replication on the deployed buckets with the replica key ARN',
     });
   }
   const destinationLock = (destination.bucket.node.defaultChild as s3.CfnBucket).objectLockEnabled;

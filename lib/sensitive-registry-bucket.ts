@@ -2,12 +2,16 @@
  * SensitiveRegistryBucket: an S3 bucket for a sensitive registry (a voter roll, a health or civil
  * registry), locked down by default and refusing the props that would weaken it.
  */
-import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE } from './classification';
+import {
+  REGISTRY_CLASSIFICATION_TAG_KEY,
+  REGISTRY_CLASSIFICATION_TAG_VALUE,
+  TRUSTED_ACCOUNTS_METADATA_KEY,
+} from './classification';
 import { GUARD_BUCKET_READ_ACTIONS, GUARD_BUCKET_TIGHTEN_ACTIONS, GUARD_ROLE_PATH } from './guard-facts';
 import { tieKeyToServices } from './key-policy';
 import { LOCKED_DOWN_BUCKET_ACCESS } from './locked-down-bucket';
@@ -96,6 +100,16 @@ export interface SensitiveRegistryBucketProps {
   readonly allowedVpcEndpointIds?: string[];
 
   /**
+   * Accounts outside this bucket's own that the registry may be shared with: grants to them pass
+   * `RegistryGuard-S3RegistryExternalAccess`. The zone of trust is otherwise the bucket's account, plus the
+   * organization of `allowedOrganizationId` for grants confined to it with `aws:PrincipalOrgID`. Literal
+   * 12-digit ids, written into the template's metadata so the pack and the CLI read the same list.
+   * Trusting an account does not grant it anything: grant with `grantRead()` or a policy statement.
+   * @default no account besides the bucket's own
+   */
+  readonly trustedAccountIds?: string[];
+
+  /**
    * Incomplete multipart uploads are aborted after this long, so abandoned parts do not linger.
    * A whole number of days, at least one.
    * @default Duration.days(7)
@@ -109,7 +123,8 @@ export interface SensitiveRegistryBucketProps {
   readonly noncurrentVersionExpiration?: Duration;
 
   /**
-   * Replicate every object to another registry bucket in the same account. The destination must itself be a
+   * Replicate every object to another registry bucket in the same account and Region (a replica in another
+   * Region is refused: CDK cannot pass its key between Regions). The destination must itself be a
    * `SensitiveRegistryBucket`, so the copy is as protected as the original; replicas are encrypted with the
    * destination's key. Delete markers are not replicated, so a delete in the source leaves the copy intact.
    * @default no replication
@@ -197,6 +212,7 @@ export class SensitiveRegistryBucket extends Construct {
       autoDeleteObjects: false,
     });
     Tags.of(this.bucket).add(REGISTRY_CLASSIFICATION_TAG_KEY, REGISTRY_CLASSIFICATION_TAG_VALUE);
+    this.recordTrustedAccounts(checkedProps.trustedAccountIds ?? []);
     this.enableAccessLogging(checkedProps.accessLogsPrefix ?? DEFAULT_ACCESS_LOGS_PREFIX);
     this.addEncryptionDenies();
     this.addPerimeterDenies(checkedProps);
@@ -400,6 +416,21 @@ export class SensitiveRegistryBucket extends Construct {
         },
       }),
     );
+  }
+
+  /**
+   * A stack bound to an account renders that account literally in its ARNs, where the template's
+   * `AWS::AccountId` is not seen: it is recorded as trusted too, so the registry's own grants pass.
+   */
+  private recordTrustedAccounts(trustedAccountIds: readonly string[]): void {
+    const stackAccount = Stack.of(this).account;
+    const accounts = Token.isUnresolved(stackAccount)
+      ? trustedAccountIds
+      : [stackAccount, ...trustedAccountIds];
+    if (accounts.length === 0) return;
+    (this.bucket.node.defaultChild as s3.CfnBucket).addMetadata(TRUSTED_ACCOUNTS_METADATA_KEY, [
+      ...new Set(accounts),
+    ]);
   }
 
   private addPerimeterDenies(props: SensitiveRegistryBucketProps): void {

@@ -6,6 +6,8 @@ import { S3PublicAccessPoint } from './s3-public-access-point';
 import { S3PublicAcl, S3PublicAclBlocked } from './s3-public-acl';
 import { S3PublicPolicy, S3PublicPolicyBlocked } from './s3-public-policy';
 import { S3RegistryAccessLogging } from './s3-registry-access-logging';
+import { S3RegistryCdnOrigin } from './s3-registry-cdn-origin';
+import { S3RegistryExternalAccess } from './s3-registry-external-access';
 import { S3RegistryKmsEncryption } from './s3-registry-kms-encryption';
 import { S3RegistryNoWebsite } from './s3-registry-no-website';
 import { S3RegistryNoWildcardCors } from './s3-registry-no-wildcard-cors';
@@ -23,6 +25,7 @@ export const REGISTRY_GUARD_RULES: readonly RegistryGuardRule[] = [
   S3PublicAclBlocked,
   S3BlockPublicAccessUnstated,
   S3PublicAccessPoint,
+  S3RegistryExternalAccess,
   KMSPublicKeyPolicy,
   S3RegistryKmsEncryption,
   S3RegistryTlsOnly,
@@ -32,6 +35,7 @@ export const REGISTRY_GUARD_RULES: readonly RegistryGuardRule[] = [
   S3RegistryRetained,
   S3RegistryNoWebsite,
   S3RegistryNoWildcardCors,
+  S3RegistryCdnOrigin,
   S3DriftGuard,
 ];
 

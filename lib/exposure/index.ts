@@ -5,6 +5,7 @@
 export * from './acl';
 export * from './block-public-access';
 export * from './bucket-exposure';
+export * from './external-access';
 export { MIN_IPV4_PREFIX, MIN_IPV6_PREFIX, parseCidr, whyCidrUnbounded } from './ip-ranges';
 export type { CidrBlock } from './ip-ranges';
 export * from './policy';

@@ -8,13 +8,21 @@
  * `Fn::If` is judged.
  */
 import { whyCidrUnbounded } from './ip-ranges';
-import { duplicateJsonKey } from './json-keys';
+import {
+  documentsOf,
+  grantsAccess,
+  labelWhen,
+  parseOperator,
+  principalMembersOf,
+  statementsOf,
+  typeName,
+  variableReadingOf,
+} from './policy-statements';
 import {
   ABSENT,
   Alternative,
   alternativesOf,
   intrinsicName,
-  joinWhen,
   LIVE_POLICY_CONTEXT,
   literalText,
   PolicyVariableReading,
@@ -170,157 +178,6 @@ export function judgeAccessPoint(accessPoint: AccessPointAccess): PolicyVerdict 
   return judgePolicy(accessPoint.policy, { kind: 'accessPoint', context: accessPoint.context });
 }
 
-function labelWhen(label: string, when: string): string {
-  return when === '' ? label : `${label} ${when}`;
-}
-
-interface DocumentAlternative {
-  /** The document, or why it cannot be read. */
-  readonly value: Record<string, unknown> | string;
-  readonly when: string;
-}
-
-/** Every document the policy may be at deploy time; none for "no policy". */
-function documentsOf(policy: unknown, context: TemplateContext): DocumentAlternative[] {
-  if (policy === undefined || policy === null || policy === '') return [];
-  const documents: DocumentAlternative[] = [];
-  for (const alternative of alternativesOf(policy, context)) {
-    const value = readDocument(alternative.value, context);
-    if (value !== undefined) documents.push({ value, when: alternative.when });
-  }
-  return documents;
-}
-
-function readDocument(
-  policy: unknown,
-  context: TemplateContext,
-): Record<string, unknown> | string | undefined {
-  if (policy === ABSENT || policy === undefined || policy === null || policy === '') return undefined;
-  let document = policy;
-  if (typeof document === 'string' && !context.live && document.includes('{{resolve:')) {
-    return 'the policy text holds a dynamic reference ({{resolve:...}}) resolved at deploy time, so it cannot be shown to be private';
-  }
-  if (typeof document === 'string') {
-    const text = document;
-    try {
-      document = JSON.parse(text);
-    } catch {
-      return 'the policy is not valid JSON, so it cannot be shown to be private';
-    }
-    const duplicate = duplicateJsonKey(text);
-    if (duplicate !== undefined) {
-      return `the policy text has the key '${duplicate}' twice in one object, and which copy IAM reads cannot be shown, so it cannot be shown to be private`;
-    }
-  }
-  const builtBy = context.live ? undefined : intrinsicName(document);
-  if (builtBy !== undefined) {
-    return `the policy document is built at deploy time (${builtBy}), so it cannot be shown to be private`;
-  }
-  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
-    return `the policy is ${withArticle(typeName(document))}, not a JSON object, so it cannot be shown to be private`;
-  }
-  return document as Record<string, unknown>;
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'list';
-  return typeof value;
-}
-
-/** `Version: 2012-10-17` substitutes policy variables; `2008-10-17`, the default, substitutes none. */
-function variableReadingOf(version: unknown, context: TemplateContext): PolicyVariableReading {
-  const readings = new Set(
-    alternativesOf(version, context).map(({ value }): PolicyVariableReading => {
-      if (value === ABSENT || value === undefined || value === '2008-10-17') return 'literal';
-      return value === '2012-10-17' ? 'substituted' : 'unknown';
-    }),
-  );
-  return readings.size === 1 ? [...readings][0] : 'unknown';
-}
-
-interface StatementCandidate {
-  readonly index: number;
-  readonly sid?: string;
-  readonly label: string;
-  readonly statement: unknown;
-  /** Set when the statement cannot be read at all: why it cannot be shown to be private. */
-  readonly unreadable?: string;
-}
-
-/** Every statement the document may hold: both branches of each `Fn::If`, `AWS::NoValue` as none. */
-function statementsOf(
-  document: Record<string, unknown>,
-  documentWhen: string,
-  context: TemplateContext,
-): StatementCandidate[] {
-  const candidates: StatementCandidate[] = [];
-  for (const list of alternativesOf(document.Statement, context)) {
-    const listWhen = joinWhen(documentWhen, list.when);
-    if (list.value === ABSENT || list.value === undefined) continue;
-    const builtBy = context.live ? undefined : intrinsicName(list.value);
-    if (
-      builtBy !== undefined ||
-      (typeof list.value !== 'object' && !Array.isArray(list.value)) ||
-      list.value === null
-    ) {
-      const why =
-        builtBy !== undefined
-          ? `Statement is built at deploy time (${builtBy}), so it cannot be shown to be private`
-          : `Statement is ${withArticle(typeName(list.value))}, not a statement or a list of them, so it cannot be shown to be private`;
-      candidates.push({
-        index: -1,
-        label: labelWhen('the policy', listWhen),
-        statement: list.value,
-        unreadable: why,
-      });
-      continue;
-    }
-    valueList(list.value).forEach((entry, index) => {
-      for (const statement of alternativesOf(entry, context)) {
-        if (statement.value === ABSENT) continue;
-        candidates.push(candidateOf(statement, index, joinWhen(listWhen, statement.when), context));
-      }
-    });
-  }
-  return candidates;
-}
-
-function candidateOf(
-  statement: Alternative,
-  index: number,
-  when: string,
-  context: TemplateContext,
-): StatementCandidate {
-  const sid = plainSid(statement.value);
-  const label = labelWhen(`statement ${index + 1}${sid === undefined ? '' : ` (Sid "${sid}")`}`, when);
-  const value = statement.value;
-  const builtBy = context.live ? undefined : intrinsicName(value);
-  if (builtBy !== undefined) {
-    return {
-      index,
-      label,
-      statement: value,
-      unreadable: `the statement is built at deploy time (${builtBy}), so it cannot be shown to be private`,
-    };
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return {
-      index,
-      label,
-      statement: value,
-      unreadable: `the statement is ${withArticle(typeName(value))}, not a JSON object, so it cannot be shown to be private`,
-    };
-  }
-  return { index, sid, label, statement: value };
-}
-
-function plainSid(statement: unknown): string | undefined {
-  if (statement === null || typeof statement !== 'object') return undefined;
-  const sid = (statement as Record<string, unknown>).Sid;
-  return typeof sid === 'string' && sid !== '' ? sid : undefined;
-}
-
 /** Everything a statement is judged with. */
 interface StatementReading {
   readonly kind: PolicyKind;
@@ -342,15 +199,6 @@ function whyStatementIsPublic(statement: unknown, reading: StatementReading): st
   return `${unrestricted.reason}, and no condition limits it to fixed values${notes}`;
 }
 
-/** Only `Allow` grants; a statement that is `Deny` in every branch can never make a policy public. */
-function grantsAccess(effect: unknown, context: TemplateContext): boolean {
-  return alternativesOf(effect, context).some(({ value }) => {
-    if (value === ABSENT) return true;
-    const text = literalText(renderValue(value, context));
-    return text === undefined || text.toLowerCase() !== 'deny';
-  });
-}
-
 /** A principal that is public unless a condition limits it. */
 interface PublicPrincipal {
   readonly reason: string;
@@ -362,45 +210,20 @@ function publicPrincipalsOf(
   statement: Record<string, unknown>,
   reading: StatementReading,
 ): PublicPrincipal[] {
-  const { context } = reading;
   const found: PublicPrincipal[] = [];
-  if (statement.NotPrincipal !== undefined) {
-    if (alternativesOf(statement.NotPrincipal, context).some(({ value }) => value !== ABSENT)) {
+  for (const member of principalMembersOf(statement, reading.context)) {
+    if (member.kind === 'notPrincipal') {
       found.push({ reason: 'NotPrincipal in an Allow grants to everyone it does not list' });
-    }
-  }
-  for (const principal of alternativesOf(statement.Principal, context)) {
-    const value = principal.value;
-    // A resource policy statement without a principal is rejected by S3 and KMS: it grants nothing.
-    if (value === ABSENT || value === undefined) continue;
-    if (typeof value === 'string' || (!context.live && intrinsicName(value) !== undefined)) {
-      pushIfPublic(found, judgePrincipalMember('', value, principal.when, reading));
-      continue;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    } else if (member.kind === 'malformed') {
       found.push({
-        reason: `Principal is ${withArticle(typeName(value))}, so it cannot be shown to be a fixed principal`,
+        reason: `Principal is ${withArticle(member.typeName)}, so it cannot be shown to be a fixed principal`,
       });
-      continue;
-    }
-    for (const [principalType, members] of Object.entries(value)) {
-      for (const memberList of alternativesOf(members, context)) {
-        if (memberList.value === ABSENT) continue;
-        for (const member of valueList(memberList.value)) {
-          for (const choice of alternativesOf(member, context)) {
-            if (choice.value === ABSENT) continue;
-            const when = joinWhen(joinWhen(principal.when, memberList.when), choice.when);
-            pushIfPublic(found, judgePrincipalMember(principalType, choice.value, when, reading));
-          }
-        }
-      }
+    } else {
+      const principal = judgePrincipalMember(member.principalType, member.value, member.when, reading);
+      if (principal !== undefined) found.push(principal);
     }
   }
   return found;
-}
-
-function pushIfPublic(found: PublicPrincipal[], principal: PublicPrincipal | undefined): void {
-  if (principal !== undefined) found.push(principal);
 }
 
 /**
@@ -540,26 +363,6 @@ function isCandidateKey(key: string, kind: PolicyKind): boolean {
     (kind === 'kmsKey' && KMS_RESTRICTING_KEYS.has(lower)) ||
     lower.endsWith(':aud')
   );
-}
-
-interface ParsedOperator {
-  readonly base: string;
-  readonly setOperator?: 'forallvalues' | 'foranyvalue';
-  readonly ifExists: boolean;
-}
-
-function parseOperator(operator: string): ParsedOperator {
-  let base = operator.toLowerCase();
-  let setOperator: ParsedOperator['setOperator'];
-  const colon = base.indexOf(':');
-  if (colon !== -1) {
-    const prefix = base.slice(0, colon);
-    if (prefix === 'forallvalues' || prefix === 'foranyvalue') setOperator = prefix;
-    base = base.slice(colon + 1);
-  }
-  const ifExists = base.endsWith('ifexists');
-  if (ifExists) base = base.slice(0, -'ifexists'.length);
-  return { base, setOperator, ifExists };
 }
 
 function whyConditionDoesNotRestrict(

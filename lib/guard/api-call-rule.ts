@@ -8,7 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { GUARDED_API_CALLS } from '../guard-facts';
+import { GUARDED_API_CALLS, OBJECT_ACL_EVENT_NAMES, PUBLIC_CANNED_ACLS } from '../guard-facts';
 
 /**
  * Creates the rule (construct id `ApiCallRule`). It matches only calls that succeeded (CloudTrail events
@@ -42,4 +42,50 @@ export function renderApiCallRule(
       }),
     ],
   });
+}
+
+/**
+ * Creates the rules on CloudTrail data events that can make one object public (construct ids
+ * `ObjectAclRule` and `PublicObjectUploadRule`): every successful PutObjectAcl (a grant list can be public
+ * too), and uploads only with a public canned ACL, so ordinary uploads never invoke the guard. CloudTrail
+ * delivers these only for buckets a trail's data event selector names (docs/runbook.md, section 18).
+ *
+ * @example
+ * renderObjectAclRules(this, guardFunction, deadLetterQueue);
+ */
+export function renderObjectAclRules(
+  guard: Construct,
+  guardFunction: lambda.IFunction,
+  deadLetterQueue: sqs.IQueue,
+): events.Rule[] {
+  const uploads = OBJECT_ACL_EVENT_NAMES.filter((name) => name !== 'PutObjectAcl');
+  const rule = (id: string, description: string, detail: Record<string, unknown>): events.Rule =>
+    new events.Rule(guard, id, {
+      description,
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: { eventSource: ['s3.amazonaws.com'], errorCode: events.Match.doesNotExist(), ...detail },
+      },
+      targets: [
+        new targets.LambdaFunction(guardFunction, {
+          deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+  return [
+    rule('ObjectAclRule', 'registry-guard: successful object ACL changes (CloudTrail data events)', {
+      eventName: ['PutObjectAcl'],
+    }),
+    rule(
+      'PublicObjectUploadRule',
+      'registry-guard: uploads with a public canned ACL (CloudTrail data events)',
+      {
+        eventName: [...uploads],
+        requestParameters: { 'x-amz-acl': [...PUBLIC_CANNED_ACLS] },
+      },
+    ),
+  ];
 }

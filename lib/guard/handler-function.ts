@@ -2,7 +2,7 @@
  * The guard's Lambda function: the prebuilt bundle of lib/remediation (see handler-bundle.ts), its log group,
  * its dead-letter queue and the environment that tells it its mode, evidence bucket, topic and sweep queue.
  */
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Tokenization, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack, Tokenization, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -106,7 +106,10 @@ export function renderLogGroup(guard: Construct): logs.LogGroup {
     .slice(guard.node.scopes.indexOf(stack) + 1)
     .map((scope) => scope.node.id.replace(/[^A-Za-z0-9._#-]/g, '-'))
     .join('/');
-  const logGroupName = `/registry-guard/${Aws.STACK_NAME}/${pathInStack}`;
+  // The log group outlives its stack (retained): the stack id's UUID lets a stack of the same name be
+  // deployed again, or retried after a rollback, without "already exists".
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  const logGroupName = `/registry-guard/${Aws.STACK_NAME}-${stackUuid}/${pathInStack}`;
   const logGroupArn = stack.formatArn({
     service: 'logs',
     resource: 'log-group',
@@ -195,6 +198,13 @@ export function renderEnvironment(
       props.maxExemptionDays ?? DEFAULT_MAX_EXEMPTION_DAYS,
     ),
     [GUARD_ENVIRONMENT.releasedRegistries]: (props.releasedRegistryBuckets ?? []).join(','),
+    // Only when set, so a guard that trusts nobody else keeps the environment it had.
+    ...(props.trustedOrganizationId === undefined
+      ? {}
+      : { [GUARD_ENVIRONMENT.trustedOrganizationId]: props.trustedOrganizationId }),
+    ...(props.trustedAccountIds === undefined || props.trustedAccountIds.length === 0
+      ? {}
+      : { [GUARD_ENVIRONMENT.trustedAccountIds]: props.trustedAccountIds.join(',') }),
     [GUARD_ENVIRONMENT.incidentWindowSeconds]: String(
       (props.incidentWindow ?? DEFAULT_INCIDENT_WINDOW).toSeconds(),
     ),

@@ -11,8 +11,13 @@ import { Construct } from 'constructs';
 import { GUARD_MARKER_METADATA_KEY, GUARD_MARKER_METADATA_VALUE } from '../classification';
 import {
   EVIDENCE_PREFIXES,
+  GUARD_ACCESS_POINT_READ_ACTIONS,
+  GUARD_ACCESS_POINT_TIGHTEN_ACTIONS,
   GUARD_BUCKET_READ_ACTIONS,
   GUARD_BUCKET_TIGHTEN_ACTIONS,
+  GUARD_MULTI_REGION_ACCESS_POINT_READ_ACTIONS,
+  GUARD_OBJECT_ACL_READ_ACTIONS,
+  GUARD_OBJECT_ACL_TIGHTEN_ACTIONS,
   GUARD_ROLE_PATH,
   GuardMode,
 } from '../guard-facts';
@@ -87,6 +92,28 @@ function grantReads(role: iam.Role, evidenceBucket: SensitiveRegistryBucket): vo
   );
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
+      sid: 'ReadAccessPoints',
+      actions: [...GUARD_ACCESS_POINT_READ_ACTIONS],
+      resources: [accessPointArns(role)],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadObjectAcls',
+      // ACLs only, never an object's data: a data event names any object of any bucket of the account.
+      actions: [...GUARD_OBJECT_ACL_READ_ACTIONS],
+      resources: [`arn:${partition}:s3:::*/*`],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadMultiRegionAccessPoints',
+      actions: [...GUARD_MULTI_REGION_ACCESS_POINT_READ_ACTIONS],
+      resources: [multiRegionAccessPointArns(role)],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
       sid: 'AccountLevelCalls',
       // ListAllMyBuckets, the account's Block Public Access and PutEvaluations accept no resource ARN.
       actions: ['s3:ListAllMyBuckets', 's3:GetAccountPublicAccessBlock', 'config:PutEvaluations'],
@@ -143,6 +170,20 @@ function grantTightening(role: iam.Role, evidenceBucket: SensitiveRegistryBucket
   );
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
+      sid: 'TightenAccessPoints',
+      actions: [...GUARD_ACCESS_POINT_TIGHTEN_ACTIONS],
+      resources: [accessPointArns(role)],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'TightenObjectAcls',
+      actions: [...GUARD_OBJECT_ACL_TIGHTEN_ACTIONS],
+      resources: [`arn:${partition}:s3:::*/*`],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
       sid: 'TightenAccount',
       actions: ['s3:PutAccountPublicAccessBlock'],
       resources: ['*'],
@@ -181,14 +222,30 @@ export function acknowledgeRoleFindings(
   acknowledge(
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::*]',
     mode === 'remediate'
-      ? 'Any bucket of the account can drift public, so bucket-level reads and closes apply to every bucket ARN; no object-level action is granted.'
-      : 'Any bucket of the account can drift public, so bucket-level reads apply to every bucket ARN; no object-level action and no change is granted.',
+      ? 'Any bucket of the account can drift public, so bucket-level reads and closes apply to every bucket ARN; object-level actions are granted separately, on object ACLs only.'
+      : 'Any bucket of the account can drift public, so bucket-level reads apply to every bucket ARN; no change is granted, and object-level reads only on object ACLs.',
+  );
+  acknowledge(
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::*/*]',
+    mode === 'remediate'
+      ? 'A CloudTrail data event can name any object of any bucket: the guard reads that object’s ACL and removes only its public grants; no action on object data (GetObject, PutObject, DeleteObject) is granted.'
+      : 'A CloudTrail data event can name any object of any bucket: the guard reads that object’s ACL only; no action on object data and no change is granted.',
   );
   acknowledge(
     'AwsSolutions-IAM5[Resource::*]',
     mode === 'remediate'
       ? 'ListAllMyBuckets, Get/PutAccountPublicAccessBlock and config:PutEvaluations accept no resource ARN.'
       : 'ListAllMyBuckets, GetAccountPublicAccessBlock and config:PutEvaluations accept no resource ARN.',
+  );
+  acknowledge(
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:<AWS::Region>:<AWS::AccountId>:accesspoint/*]',
+    mode === 'remediate'
+      ? 'Any access point of the account and Region can open a bucket: the guard reads each one an event names and removes only public statements from its policy.'
+      : 'Any access point of the account and Region can open a bucket: the guard reads each one an event names, and changes none.',
+  );
+  acknowledge(
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3::<AWS::AccountId>:accesspoint/*]',
+    'Any Multi-Region Access Point of the account can open its buckets: the guard reads the one an event names, and changes none.',
   );
   // The finding names the bucket by its logical id, which only the stack can tell.
   const evidenceId = Stack.of(role).getLogicalId(evidenceBucket.bucket.node.defaultChild as CfnElement);
@@ -204,6 +261,18 @@ export function acknowledgeRoleFindings(
       'Evidence keys are <bucket>/<timestamp>-<id>.json, one per change, beside the guard records: the guard writes new objects (PutObject) anywhere in its own evidence bucket, and deletes only delivered pending notices.',
     );
   }
+}
+
+/** Access points are regional: those of the guard's own account and Region. */
+function accessPointArns(role: iam.Role): string {
+  const stack = Stack.of(role);
+  return `arn:${stack.partition}:s3:${stack.region}:${stack.account}:accesspoint/*`;
+}
+
+/** Multi-Region Access Point ARNs carry no Region. */
+function multiRegionAccessPointArns(role: iam.Role): string {
+  const stack = Stack.of(role);
+  return `arn:${stack.partition}:s3::${stack.account}:accesspoint/*`;
 }
 
 /** The evidence prefixes the guard reads back: its pending notices, incident claims and registry ledger. */

@@ -48,8 +48,9 @@ export function validateGuardProps(guard: Construct, props: PublicAccessGuardPro
     );
   }
   const concurrency = props.reservedConcurrentExecutions ?? DEFAULT_RESERVED_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    fail('reservedConcurrentExecutions must be a positive integer.');
+  // A token is a large negative number to JavaScript: it would read as "not positive".
+  if (!Token.isUnresolved(concurrency) && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    fail(`reservedConcurrentExecutions must be a positive integer, not ${String(concurrency)}.`);
   }
   validateSweepConcurrency(props, fail);
   const threshold = props.remediationAlarmThreshold ?? DEFAULT_REMEDIATION_ALARM_THRESHOLD;
@@ -71,6 +72,20 @@ export function validateGuardProps(guard: Construct, props: PublicAccessGuardPro
     fail(
       `maxExemptionDays must be a whole number from 1 to ${MAX_EXEMPTION_DAYS_LIMIT}, not ${String(maxExemptionDays)}.`,
     );
+  }
+  if (
+    props.trustedOrganizationId !== undefined &&
+    !Token.isUnresolved(props.trustedOrganizationId) &&
+    !/^o-[a-z0-9]{10,32}$/.test(props.trustedOrganizationId)
+  ) {
+    fail(
+      `trustedOrganizationId: '${props.trustedOrganizationId}' is not an organization id (o- and 10 to 32 lowercase letters or digits).`,
+    );
+  }
+  for (const id of props.trustedAccountIds ?? []) {
+    if (!Token.isUnresolved(id) && !/^\d{12}$/.test(id)) {
+      fail(`trustedAccountIds: '${id}' is not a 12-digit account id.`);
+    }
   }
   for (const name of props.releasedRegistryBuckets ?? []) {
     if (!Token.isUnresolved(name) && (!BUCKET_NAME.test(name) || name.includes('..'))) {

@@ -3,7 +3,19 @@
  * calls AWS: a malformed event must leave every bucket untouched.
  */
 import { ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE } from '../classification';
-import { ACCOUNT_EVENT_NAMES, AccountEventName, BUCKET_EVENT_NAMES, BucketEventName } from '../guard-facts';
+import {
+  ACCESS_POINT_EVENT_NAMES,
+  AccessPointEventName,
+  ACCOUNT_EVENT_NAMES,
+  AccountEventName,
+  BUCKET_EVENT_NAMES,
+  BucketEventName,
+  MULTI_REGION_ACCESS_POINT_EVENT_NAMES,
+  MultiRegionAccessPointEventName,
+  OBJECT_ACL_EVENT_NAMES,
+  ObjectAclEventName,
+  PUBLIC_CANNED_ACLS,
+} from '../guard-facts';
 import { CloudFormationRequestIds } from './answer/cloudformation-response';
 import { InvalidCustomResourceRequestError, InvalidEventError } from './errors';
 
@@ -71,6 +83,31 @@ export interface AccountApiCallEvent extends ApiCallEventFields {
   readonly eventName: AccountEventName;
 }
 
+/** An S3 Control call that may have opened a bucket through one of its access points. */
+export interface AccessPointApiCallEvent extends ApiCallEventFields {
+  readonly kind: 'access-point-api-call';
+  readonly eventName: AccessPointEventName;
+  /** The access point's name (an ARN in the request is reduced to its name, its account checked). */
+  readonly accessPoint: string;
+}
+
+/** An S3 Control call that may have opened buckets through a Multi-Region Access Point. */
+export interface MultiRegionAccessPointApiCallEvent extends ApiCallEventFields {
+  readonly kind: 'multi-region-access-point-api-call';
+  readonly eventName: MultiRegionAccessPointEventName;
+  readonly multiRegionAccessPoint: string;
+}
+
+/** A data event that may have made one object public through its ACL. */
+export interface ObjectAclApiCallEvent extends ApiCallEventFields {
+  readonly kind: 'object-acl-api-call';
+  readonly eventName: ObjectAclEventName;
+  readonly bucket: string;
+  readonly key: string;
+  /** The version the call wrote or named, when the bucket is versioned. */
+  readonly versionId?: string;
+}
+
 /** The request types of a CloudFormation custom resource. */
 export const CUSTOM_RESOURCE_REQUEST_TYPES = ['Create', 'Update', 'Delete'] as const;
 
@@ -98,6 +135,9 @@ export type GuardEvent =
   | ConfigScheduledEvent
   | BucketApiCallEvent
   | AccountApiCallEvent
+  | AccessPointApiCallEvent
+  | MultiRegionAccessPointApiCallEvent
+  | ObjectAclApiCallEvent
   | AccountBlockPublicAccessRequestEvent;
 
 type Fields = Record<string, unknown>;
@@ -195,7 +235,10 @@ export function describeEvent(event: GuardEvent): string {
       return `AWS Config ${messageType}${rule}`;
     }
     case 'bucket-api-call':
-    case 'account-api-call': {
+    case 'account-api-call':
+    case 'access-point-api-call':
+    case 'multi-region-access-point-api-call':
+    case 'object-acl-api-call': {
       const time = event.eventTime === undefined ? '' : ` at ${event.eventTime}`;
       return `CloudTrail ${event.eventName}${time}`;
     }
@@ -360,7 +403,14 @@ function parseConfigRuleEvent(fields: Fields): ConfigChangeEvent | ConfigSchedul
   }
 }
 
-function parseApiCallEvent(fields: Fields): BucketApiCallEvent | AccountApiCallEvent {
+function parseApiCallEvent(
+  fields: Fields,
+):
+  | BucketApiCallEvent
+  | AccountApiCallEvent
+  | AccessPointApiCallEvent
+  | MultiRegionAccessPointApiCallEvent
+  | ObjectAclApiCallEvent {
   if (fields['detail-type'] !== 'AWS API Call via CloudTrail') {
     throw new InvalidEventError(
       `detail-type ${JSON.stringify(fields['detail-type'])} is not "AWS API Call via CloudTrail"`,
@@ -393,9 +443,121 @@ function parseApiCallEvent(fields: Fields): BucketApiCallEvent | AccountApiCallE
     };
   }
   if (isOneOf(eventName, ACCOUNT_EVENT_NAMES)) return { ...common, kind: 'account-api-call', eventName };
+  if (isOneOf(eventName, ACCESS_POINT_EVENT_NAMES)) {
+    const requestParameters = objectOrReject(detail.requestParameters, 'detail.requestParameters');
+    const named = accessPointNamed(requestParameters.name, 'detail.requestParameters.name', common);
+    checkControlAccount(requestParameters, common);
+    return { ...common, kind: 'access-point-api-call', eventName, accessPoint: named };
+  }
+  if (isOneOf(eventName, MULTI_REGION_ACCESS_POINT_EVENT_NAMES)) {
+    const requestParameters = objectOrReject(detail.requestParameters, 'detail.requestParameters');
+    checkControlAccount(requestParameters, common);
+    return {
+      ...common,
+      kind: 'multi-region-access-point-api-call',
+      eventName,
+      multiRegionAccessPoint: multiRegionAccessPointNamed(requestParameters, eventName),
+    };
+  }
+  if (isOneOf(eventName, OBJECT_ACL_EVENT_NAMES)) {
+    return { ...common, kind: 'object-acl-api-call', eventName, ...objectNamed(detail, eventName) };
+  }
   throw new InvalidEventError(
-    `detail.eventName ${JSON.stringify(eventName)} is not one of ${[...BUCKET_EVENT_NAMES, ...ACCOUNT_EVENT_NAMES].join(', ')}`,
+    `detail.eventName ${JSON.stringify(eventName)} is not one of ${[
+      ...BUCKET_EVENT_NAMES,
+      ...ACCOUNT_EVENT_NAMES,
+      ...ACCESS_POINT_EVENT_NAMES,
+      ...MULTI_REGION_ACCESS_POINT_EVENT_NAMES,
+      ...OBJECT_ACL_EVENT_NAMES,
+    ].join(', ')}`,
   );
+}
+
+/**
+ * The object a data event names. An upload is guarded only with a public canned ACL: the EventBridge rule
+ * matches no other, so one without it is not CloudTrail's (or the rule was changed by hand).
+ */
+function objectNamed(
+  detail: Fields,
+  eventName: ObjectAclEventName,
+): { bucket: string; key: string; versionId?: string } {
+  const requestParameters = objectOrReject(detail.requestParameters, 'detail.requestParameters');
+  if (eventName !== 'PutObjectAcl' && !isOneOf(requestParameters['x-amz-acl'], PUBLIC_CANNED_ACLS)) {
+    throw new InvalidEventError(
+      `detail.requestParameters.x-amz-acl ${JSON.stringify(requestParameters['x-amz-acl'])} is not one of ${PUBLIC_CANNED_ACLS.join(', ')}: a ${eventName} without a public canned ACL is not a guarded event`,
+    );
+  }
+  const key = nonEmptyString(requestParameters.key, 'detail.requestParameters.key');
+  if (key.length > 1024) throw new InvalidEventError('detail.requestParameters.key is longer than an S3 key');
+  const responseElements =
+    detail.responseElements !== null && typeof detail.responseElements === 'object'
+      ? (detail.responseElements as Fields)
+      : {};
+  return {
+    bucket: bucketName(requestParameters.bucketName, 'detail.requestParameters.bucketName'),
+    key,
+    versionId:
+      optionalString(requestParameters.versionId, 'detail.requestParameters.versionId') ??
+      optionalString(responseElements['x-amz-version-id'], 'detail.responseElements.x-amz-version-id'),
+  };
+}
+
+/** S3's rule for access point names: 3 to 50 lowercase letters, digits and hyphens. */
+const ACCESS_POINT_NAME = /^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$/;
+
+/**
+ * The access point a request names, by name or ARN. An ARN of another account or Region is refused here:
+ * the guard would otherwise read (and change) an access point of its own account of the same name.
+ */
+function accessPointNamed(value: unknown, name: string, envelope: ApiCallEventFields): string {
+  const text = nonEmptyString(value, name);
+  const arn = /^arn:[a-z-]+:s3:([a-z0-9-]+):(\d{12}):accesspoint\/(.+)$/.exec(text);
+  const accessPoint = arn === null ? text : arn[3];
+  if (arn !== null && (arn[1] !== envelope.region || arn[2] !== envelope.accountId)) {
+    throw new InvalidEventError(
+      `${name} ${JSON.stringify(text)} is an access point of another account or Region than the event's`,
+    );
+  }
+  if (!ACCESS_POINT_NAME.test(accessPoint)) {
+    throw new InvalidEventError(`${name} ${JSON.stringify(accessPoint)} is not an access point name`);
+  }
+  return accessPoint;
+}
+
+/** S3 Control calls name their account in a header CloudTrail keeps: it must be the event's own. */
+function checkControlAccount(requestParameters: Fields, envelope: ApiCallEventFields): void {
+  const named = optionalAccountId(
+    requestParameters['x-amz-account-id'],
+    'detail.requestParameters.x-amz-account-id',
+  );
+  if (named !== undefined && named !== envelope.accountId) {
+    throw new InvalidEventError(
+      `detail.requestParameters.x-amz-account-id ${named} is not the event's account ${envelope.accountId}`,
+    );
+  }
+}
+
+/**
+ * A Multi-Region Access Point's name: in the request body (`<EventName>Request.Details.Name`) for the calls
+ * the guard listens to, or `name` when CloudTrail records it as a path parameter.
+ */
+function multiRegionAccessPointNamed(requestParameters: Fields, eventName: string): string {
+  const body = requestParameters[`${eventName}Request`];
+  const details =
+    body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Fields).Details : undefined;
+  const fromBody =
+    details !== null && typeof details === 'object' && !Array.isArray(details)
+      ? (details as Fields).Name
+      : undefined;
+  const where =
+    fromBody === undefined
+      ? 'detail.requestParameters.name'
+      : `detail.requestParameters.${eventName}Request.Details.Name`;
+  const name = nonEmptyString(fromBody ?? requestParameters.name, where);
+  if (!ACCESS_POINT_NAME.test(name)) {
+    throw new InvalidEventError(`${where} ${JSON.stringify(name)} is not a Multi-Region Access Point name`);
+  }
+  return name;
 }
 
 /** An absolute URL the request may be answered at (see {@link isCloudFormationResponseUrl}). */

@@ -8,7 +8,7 @@ import { closeUnreadableBucket, PartialReading } from './act/close-unreadable';
 import { EvidencePlan, RemediationOutcome, remediateBucket } from './act/remediate';
 import { describeError } from './aws-errors';
 import { isRegistryClassificationTag } from '../classification';
-import { judgeBlockPublicAccess } from '../exposure';
+import { judgeBlockPublicAccess, TrustZone } from '../exposure';
 import { BucketDecision, decideBucket } from './decide/decision';
 import { readExemption } from './decide/exemption';
 import { stateFingerprint, stateFingerprintOfText } from './decide/incident';
@@ -76,6 +76,7 @@ async function guardBucketUnsafe(run: RunContext, bucket: string): Promise<Bucke
     ledger,
     releasedRegistries: run.settings.releasedRegistries,
     maxExemptionDays: run.settings.maxExemptionDays,
+    trustZone: trustZoneOf(run),
   });
   const notes = [...decision.notes];
   const remediating = run.settings.mode === 'remediate';
@@ -243,6 +244,7 @@ async function settleIncident(
     ledger: facts.ledger,
     releasedRegistries: run.settings.releasedRegistries,
     maxExemptionDays: run.settings.maxExemptionDays,
+    trustZone: trustZoneOf(run),
   });
   // Only a state the guard's own closing produced belongs to this incident: nothing public left and Block
   // Public Access all on, non-compliant only for what the guard cannot fix (a removed tag). Anything else
@@ -288,8 +290,28 @@ function bucketOutcome(
         : undefined,
     incident,
     remediation,
+    externalAccess:
+      decision.externalStatements.length === 0
+        ? undefined
+        : decision.externalStatements.map((statement) => `${statement.label}: ${statement.reason}`),
+    whyUnchanged:
+      !decision.actOn && decision.externalStatements.length > 0
+        ? 'an external grant is for a person to judge; the guard removes only what is public'
+        : undefined,
   };
   return { bucket, ...partial, annotation: composeAnnotation(partial) };
+}
+
+/**
+ * A registry's zone of trust: the guard's account, and what the deployment trusts. Never read from the
+ * bucket's tags: whoever may tag a bucket must not be able to widen its zone.
+ */
+function trustZoneOf(run: RunContext): TrustZone {
+  return {
+    accountId: run.accountId,
+    organizationId: run.settings.trustedOrganizationId,
+    trustedAccountIds: run.settings.trustedAccountIds,
+  };
 }
 
 /** A change event, as opposed to a sweep: an exemption seen on one is news (someone just added or used it). */

@@ -18,6 +18,11 @@ import { memoizedCallerAccount } from './read/account-state';
 import { GuardResult, RunReport } from './report/run-report';
 import { createRunContext, GuardLogger, InvocationContext, RunContext } from './run-context';
 import { GuardEnvironment, GuardSettings, readGuardSettings } from './settings';
+import {
+  onAccessPointApiCall,
+  onMultiRegionAccessPointApiCall,
+  onObjectAclApiCall,
+} from './triggers/other-ways-in';
 import { onAccountApiCall } from './triggers/account-api-call';
 import {
   answerCloudFormation,
@@ -222,10 +227,7 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
       }
       return report.ignored(refusal);
     }
-    if (
-      (event.kind === 'bucket-api-call' || event.kind === 'account-api-call') &&
-      event.errorCode !== undefined
-    ) {
+    if ('errorCode' in event && event.errorCode !== undefined) {
       const why = `the call failed (${event.errorCode}), so nothing changed`;
       logger.info(`Event ignored: ${why}`, { trigger, callerArn: event.callerArn });
       return report.ignored(why);
@@ -243,6 +245,15 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
         return report.finish();
       case 'account-api-call':
         await onAccountApiCall(run, event, report);
+        return report.finish();
+      case 'access-point-api-call':
+        await onAccessPointApiCall(run, event, report);
+        return report.finish();
+      case 'multi-region-access-point-api-call':
+        await onMultiRegionAccessPointApiCall(run, event, report);
+        return report.finish();
+      case 'object-acl-api-call':
+        await onObjectAclApiCall(run, event, report);
         return report.finish();
       case 'account-block-public-access-request':
         await onAccountBlockPublicAccessRequest(run, event, report);

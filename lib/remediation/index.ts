@@ -12,7 +12,8 @@
  * registry ledger, incident claims and pending notices; without it policies and ACLs are never rewritten,
  * loops are not detected and removed registry tags are not noticed), NOTIFY_TOPIC_ARN (on-call SNS topic),
  * MAX_EXEMPTION_DAYS (default 90), RELEASED_REGISTRY_BUCKETS, INCIDENT_WINDOW_SECONDS (default 900),
- * SWEEP_QUEUE_URL (the sweep queue a periodic sweep fans out through; the function also consumes it).
+ * SWEEP_QUEUE_URL (the sweep queue a periodic sweep fans out through; the function also consumes it),
+ * GUARD_TRUSTED_ORGANIZATION_ID and GUARD_TRUSTED_ACCOUNT_IDS (a registry's zone of trust besides the account).
  */
 export { handler } from './entry';
 export { createHandler } from './handler';
@@ -21,7 +22,13 @@ export type { SweepTuning } from './sweep/fan-out';
 export type { GuardLogger, InvocationContext } from './run-context';
 export type { GuardEnvironment } from './settings';
 export { GuardMode } from '../guard-facts';
-export type { AccountEventName, BucketEventName } from '../guard-facts';
+export type {
+  AccessPointEventName,
+  AccountEventName,
+  BucketEventName,
+  MultiRegionAccessPointEventName,
+  ObjectAclEventName,
+} from '../guard-facts';
 
 // What one invocation did: GuardResult and every type it names.
 export type { GuardResult } from './report/run-report';
@@ -46,6 +53,7 @@ export type { RejectedCustomResourceRequest } from './errors';
 
 export { parseGuardEvent } from './events';
 export type {
+  AccessPointApiCallEvent,
   AccountApiCallEvent,
   AccountBlockPublicAccessRequestEvent,
   ApiCallEventFields,
@@ -55,6 +63,8 @@ export type {
   ConfigScheduledEvent,
   CustomResourceRequestType,
   GuardEvent,
+  MultiRegionAccessPointApiCallEvent,
+  ObjectAclApiCallEvent,
   ParseOptions,
 } from './events';
 

@@ -33,6 +33,9 @@ export type TriggerKind =
   | 'config-scheduled'
   | 'bucket-api-call'
   | 'account-api-call'
+  | 'access-point-api-call'
+  | 'multi-region-access-point-api-call'
+  | 'object-acl-api-call'
   | 'account-block-public-access-request';
 
 /** Everything a stage may need, for one invocation. */

@@ -31,6 +31,10 @@ export interface GuardSettings {
    * only records from it. Undefined: a sweep judges every bucket in the invocation Config started.
    */
   readonly sweepQueueUrl?: string;
+  /** The organization a registry's zone of trust holds besides the account (GUARD_TRUSTED_ORGANIZATION_ID). */
+  readonly trustedOrganizationId?: string;
+  /** Accounts a registry's zone of trust holds besides the guard's own (GUARD_TRUSTED_ACCOUNT_IDS). */
+  readonly trustedAccountIds: readonly string[];
   /** Problems with the settings themselves, each logged as a warning; the guard falls back to a safe default. */
   readonly warnings: readonly string[];
 }
@@ -84,6 +88,8 @@ export function readGuardSettings(env: GuardEnvironment): GuardSettings {
     ),
     incidentWindowMs: incidentWindowSeconds * 1000,
     sweepQueueUrl: sweepQueueUrl(env[GUARD_ENVIRONMENT.sweepQueueUrl], warnings),
+    trustedOrganizationId: trustedOrganizationId(env[GUARD_ENVIRONMENT.trustedOrganizationId], warnings),
+    trustedAccountIds: trustedAccountIds(env[GUARD_ENVIRONMENT.trustedAccountIds], warnings),
     warnings,
   };
 }
@@ -112,6 +118,30 @@ function sweepQueueUrl(value: string | undefined, warnings: string[]): string | 
     `${GUARD_ENVIRONMENT.sweepQueueUrl} "${text}" is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>): sweeping in one invocation`,
   );
   return undefined;
+}
+
+/** A malformed id is left out: the zone then is narrower, which pages more, never less. */
+function trustedOrganizationId(value: string | undefined, warnings: string[]): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined || /^o-[a-z0-9]{10,32}$/.test(text)) return text;
+  warnings.push(
+    `${GUARD_ENVIRONMENT.trustedOrganizationId} "${text}" is not an organization id (o-...): registries are judged against the account alone`,
+  );
+  return undefined;
+}
+
+function trustedAccountIds(value: string | undefined, warnings: string[]): string[] {
+  const ids = (value ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  const malformed = ids.filter((id) => !/^\d{12}$/.test(id));
+  if (malformed.length > 0) {
+    warnings.push(
+      `${GUARD_ENVIRONMENT.trustedAccountIds} holds ${malformed.map((id) => `"${id}"`).join(', ')}, not 12-digit account ids: left out of the zone of trust`,
+    );
+  }
+  return ids.filter((id) => /^\d{12}$/.test(id));
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

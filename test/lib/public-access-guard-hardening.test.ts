@@ -316,6 +316,53 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
     }
   });
 
+  test('access points: read and, in remediate mode, policy-tightened only among the account and Region’s own; Multi-Region Access Points only read', () => {
+    const ownAccessPoints = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':s3:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':accesspoint/*',
+        ],
+      ],
+    };
+    const ownMultiRegionAccessPoints = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':s3::', { Ref: 'AWS::AccountId' }, ':accesspoint/*'],
+      ],
+    };
+    const read = {
+      Sid: 'ReadAccessPoints',
+      Effect: 'Allow',
+      Action: ['s3:GetAccessPoint', 's3:GetAccessPointPolicy'],
+      Resource: ownAccessPoints,
+    };
+    const readMultiRegion = {
+      Sid: 'ReadMultiRegionAccessPoints',
+      Effect: 'Allow',
+      Action: ['s3:GetMultiRegionAccessPoint', 's3:GetMultiRegionAccessPointPolicy'],
+      Resource: ownMultiRegionAccessPoints,
+    };
+    const tighten = {
+      Sid: 'TightenAccessPoints',
+      Effect: 'Allow',
+      Action: ['s3:PutAccessPointPolicy', 's3:DeleteAccessPointPolicy'],
+      Resource: ownAccessPoints,
+    };
+    const remediating = roleStatements(remediate.template, remediate.guard);
+    expect(remediating).toEqual(expect.arrayContaining([read, readMultiRegion, tighten]));
+    const reporting = roleStatements(report.template, report.guard);
+    expect(reporting).toEqual(expect.arrayContaining([read, readMultiRegion]));
+    expect(reporting).not.toContainEqual(tighten);
+    expect(actionsOf([...remediating, ...reporting])).not.toContain('s3:PutMultiRegionAccessPointPolicy');
+  });
+
   test('remediate mode writes evidence anywhere, deletes only pending notices, and may encrypt with the evidence key', () => {
     const statements = roleStatements(remediate.template, remediate.guard);
     expect(statements).toContainEqual({
@@ -340,6 +387,7 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
     expect(deletes.map((statement) => statement.Sid).sort()).toEqual([
       'ClearDeliveredNotices',
       'ConsumeSweepBatches',
+      'TightenAccessPoints', // DeleteAccessPointPolicy, when every statement was public
       'TightenBuckets',
     ]);
   });
@@ -358,13 +406,19 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
         'kms:GenerateDataKey', // the queues' key: failed invocations and sweep batches are sent with the role
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:GetAccessPoint',
+        's3:GetAccessPointPolicy',
         's3:GetAccountPublicAccessBlock',
         's3:GetBucketAcl',
         's3:GetBucketOwnershipControls',
         's3:GetBucketPolicy',
         's3:GetBucketPublicAccessBlock',
         's3:GetBucketTagging',
+        's3:GetMultiRegionAccessPoint',
+        's3:GetMultiRegionAccessPointPolicy',
         's3:GetObject',
+        's3:GetObjectAcl',
+        's3:GetObjectVersionAcl',
         's3:ListAllMyBuckets',
         's3:ListBucket',
         'sns:Publish',
@@ -418,6 +472,21 @@ describe('PublicAccessGuard environment: exemptions, released registries, incide
     });
   });
 
+  test('a registry zone of trust reaches the handler only when set: never from a tag', () => {
+    expect(
+      variables({
+        trustedOrganizationId: 'o-a1b2c3d4e5',
+        trustedAccountIds: ['999988887777', '111122223333'],
+      }),
+    ).toMatchObject({
+      [GUARD_ENVIRONMENT.trustedOrganizationId]: 'o-a1b2c3d4e5',
+      [GUARD_ENVIRONMENT.trustedAccountIds]: '999988887777,111122223333',
+    });
+    const untrusting = variables({});
+    expect(untrusting).not.toHaveProperty(GUARD_ENVIRONMENT.trustedOrganizationId);
+    expect(untrusting).not.toHaveProperty(GUARD_ENVIRONMENT.trustedAccountIds);
+  });
+
   test('the limits themselves are accepted', () => {
     expect(variables({ maxExemptionDays: 3650, incidentWindow: Duration.minutes(1) })).toMatchObject({
       MAX_EXEMPTION_DAYS: '3650',
@@ -467,6 +536,16 @@ describe('PublicAccessGuard environment: exemptions, released registries, incide
       'a released bucket name too short',
       { releasedRegistryBuckets: ['ab'] },
       /releasedRegistryBuckets: 'ab'/,
+    ],
+    [
+      'a trusted organization that is not an organization id',
+      { trustedOrganizationId: 'r-a1b2' },
+      /trustedOrganizationId: 'r-a1b2' is not an organization id/,
+    ],
+    [
+      'a trusted account that is not 12 digits',
+      { trustedAccountIds: ['arn:aws:iam::999988887777:root'] },
+      /trustedAccountIds: 'arn:aws:iam::999988887777:root' is not a 12-digit account id/,
     ],
     ['an incident window under a minute', { incidentWindow: Duration.seconds(30) }, /incidentWindow must be/],
     ['an incident window over a day', { incidentWindow: Duration.hours(25) }, /incidentWindow must be/],

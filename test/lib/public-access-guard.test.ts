@@ -10,6 +10,8 @@ import {
   DEFAULT_MAX_EXEMPTION_DAYS,
   GUARD_BUCKET_READ_ACTIONS,
   GUARD_BUCKET_TIGHTEN_ACTIONS,
+  GUARD_OBJECT_ACL_READ_ACTIONS,
+  GUARD_OBJECT_ACL_TIGHTEN_ACTIONS,
   GUARD_ENVIRONMENT,
   GUARDED_API_CALLS,
   GuardMode,
@@ -159,6 +161,11 @@ describe('PublicAccessGuard', () => {
         'PutAccountPublicAccessBlock',
         'PutBucketTagging',
         'DeleteBucketTagging',
+        'CreateAccessPoint',
+        'PutAccessPointPolicy',
+        'DeleteAccessPointPolicy',
+        'CreateMultiRegionAccessPoint',
+        'PutMultiRegionAccessPointPolicy',
       ]),
     );
   });
@@ -247,7 +254,16 @@ describe('PublicAccessGuard', () => {
       Properties: { KmsKeyId: { 'Fn::GetAtt': [string, string] }; LogGroupName: unknown };
     };
     expect(logGroup.Properties.LogGroupName).toEqual({
-      'Fn::Join': ['', ['/registry-guard/', { Ref: 'AWS::StackName' }, '/Guard']],
+      'Fn::Join': [
+        '',
+        [
+          '/registry-guard/',
+          { Ref: 'AWS::StackName' },
+          '-',
+          { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+          '/Guard',
+        ],
+      ],
     });
     const key = template.toJSON().Resources[logGroup.Properties.KmsKeyId['Fn::GetAtt'][0]] as {
       Properties: { KeyPolicy: { Statement: { Sid?: string; Condition?: unknown }[] } };
@@ -317,22 +333,32 @@ describe('PublicAccessGuard', () => {
         'kms:GenerateDataKey', // the queues' key
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:DeleteAccessPointPolicy', // access points of the account and Region only
         's3:DeleteBucketPolicy',
         's3:DeleteObject',
+        's3:GetAccessPoint',
+        's3:GetAccessPointPolicy',
         's3:GetAccountPublicAccessBlock',
         's3:GetBucketAcl',
         's3:GetBucketOwnershipControls',
         's3:GetBucketPolicy',
         's3:GetBucketPublicAccessBlock',
         's3:GetBucketTagging',
+        's3:GetMultiRegionAccessPoint',
+        's3:GetMultiRegionAccessPointPolicy',
         's3:GetObject',
+        's3:GetObjectAcl', // object ACLs only, never object data
+        's3:GetObjectVersionAcl',
         's3:ListAllMyBuckets',
         's3:ListBucket',
+        's3:PutAccessPointPolicy',
         's3:PutAccountPublicAccessBlock',
         's3:PutBucketAcl',
         's3:PutBucketPolicy',
         's3:PutBucketPublicAccessBlock',
         's3:PutObject',
+        's3:PutObjectAcl',
+        's3:PutObjectVersionAcl',
         'sns:Publish',
         'sqs:DeleteMessage', // the sweep queue, for Lambda's poller
         'sqs:GetQueueAttributes', // the sweep queue, for Lambda's poller
@@ -361,6 +387,35 @@ describe('PublicAccessGuard', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::*']] },
       });
     }
+    // Object-level: ACLs only, on object ARNs; the only object data action is the guard's own evidence.
+    for (const [sid, objectAclActions] of [
+      ['ReadObjectAcls', GUARD_OBJECT_ACL_READ_ACTIONS],
+      ['TightenObjectAcls', GUARD_OBJECT_ACL_TIGHTEN_ACTIONS],
+    ] as const) {
+      expect(statements.find((statement) => statement.Sid === sid)).toMatchObject({
+        Action: [...objectAclActions],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::*/*']] },
+      });
+    }
+  });
+
+  test('object ACL data events: PutObjectAcl always, uploads only with a public canned ACL', () => {
+    const patterns = Object.values(template.findResources('AWS::Events::Rule')).map(
+      (rule) =>
+        (rule as { Properties: { EventPattern: { detail: Record<string, unknown> } } }).Properties
+          .EventPattern.detail,
+    );
+    expect(patterns).toContainEqual({
+      eventSource: ['s3.amazonaws.com'],
+      errorCode: [{ exists: false }],
+      eventName: ['PutObjectAcl'],
+    });
+    expect(patterns).toContainEqual({
+      eventSource: ['s3.amazonaws.com'],
+      errorCode: [{ exists: false }],
+      eventName: ['PutObject', 'CopyObject'],
+      requestParameters: { 'x-amz-acl': ['public-read', 'public-read-write', 'authenticated-read'] },
+    });
   });
 
   test('passes RegistryGuardChecks and AwsSolutionsChecks with zero unacknowledged findings', () => {

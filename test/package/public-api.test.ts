@@ -23,6 +23,9 @@ const ROOT_EXPORTS = [
   'BucketExposure',
   'CheckTemplateOptions',
   'Errors',
+  'ExternalAccessOptions',
+  'ExternalAccessVerdict',
+  'ExternalStatement',
   'Finding',
   'GuardMemberStack',
   'GuardMode',
@@ -53,17 +56,22 @@ const ROOT_EXPORTS = [
   'TemplateContext',
   'TemplateIndex',
   'TemplateResource',
+  'TrustZone',
   'checkTemplate',
   'evaluateTemplate',
   'judgeAccessPoint',
   'judgeAcl',
   'judgeBlockPublicAccess',
   'judgeBucketExposure',
+  'judgeExternalAccess',
   'judgePolicy',
 ];
 
 /** `registry-guard/remediation`. */
 const REMEDIATION_EXPORTS = [
+  // The events parseGuardEvent returns for access points, Multi-Region Access Points and object ACLs.
+  'AccessPointApiCallEvent',
+  'AccessPointEventName',
   'AccountApiCallEvent',
   'AccountBlockPublicAccessReading',
   'AccountBlockPublicAccessRequestEvent',
@@ -97,6 +105,10 @@ const REMEDIATION_EXPORTS = [
   'InvalidCustomResourceRequestError',
   'InvalidEventError',
   'InvocationContext',
+  'MultiRegionAccessPointApiCallEvent',
+  'MultiRegionAccessPointEventName',
+  'ObjectAclApiCallEvent',
+  'ObjectAclEventName',
   'ParseOptions',
   'PolicyRewrite',
   'PublicStatement',

@@ -1,4 +1,3 @@
-import { Readable } from 'stream';
 import { ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { defaultDeps } from '../../lib/remediation/clients';
@@ -13,34 +12,7 @@ import {
   REGION,
   TOPIC_ARN,
 } from './support';
-
-/** An HTTP handler that answers from a script, one response per request, and counts the requests. */
-function scriptedHandler(
-  responses: { statusCode: number; body: string; headers?: Record<string, string> }[],
-) {
-  let requests = 0;
-  return {
-    get requests(): number {
-      return requests;
-    },
-    handle: async () => {
-      const next = responses[Math.min(requests, responses.length - 1)];
-      requests += 1;
-      return {
-        response: {
-          statusCode: next.statusCode,
-          headers: { 'content-type': 'application/xml', ...next.headers },
-          body: Readable.from([Buffer.from(next.body)]),
-        },
-      };
-    },
-  };
-}
-
-const TEST_CLIENT = {
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-};
+import { scriptedHandler, TEST_CLIENT } from '../support/scripted-http';
 
 describe('defaultDeps', () => {
   test('every client has a throttle-aware strategy of its own, never a shared one', async () => {

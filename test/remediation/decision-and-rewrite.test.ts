@@ -354,6 +354,7 @@ describe('readGuardSettings', () => {
       maxExemptionDays: 90,
       releasedRegistries: new Set(),
       incidentWindowMs: 15 * 60 * 1000,
+      trustedAccountIds: [],
       warnings: [],
     });
   });

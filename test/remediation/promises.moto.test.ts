@@ -35,7 +35,13 @@ import { createHandler, GuardDependencies, GuardHandler } from '../../lib/remedi
 import { BucketOutcome } from '../../lib/remediation/report/outcome';
 import { FaultProxy, queryAction, queryErrorBody, s3Call, s3ErrorBody } from '../support/fault-proxy';
 import { liveBlockPublicAccess, livePolicy } from '../support/live-bucket';
-import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../support/moto-server';
+import {
+  motoAvailable,
+  MotoServer,
+  pointAwsAt,
+  startMotoServer,
+  useLoopbackHost,
+} from '../support/moto-server';
 import {
   ACCOUNT,
   ALL_ON,
@@ -50,6 +56,7 @@ import {
   REGISTRY_TAG,
   ResponseServer,
   scheduledEvent,
+  ALL_OFF,
 } from './support';
 
 const MOTO_AVAILABLE = motoAvailable();
@@ -57,19 +64,6 @@ const describeWithMoto = MOTO_AVAILABLE ? describe : describe.skip;
 if (!MOTO_AVAILABLE) console.warn('moto is not installed: skipping the fault-injection tests');
 
 const EVIDENCE_BUCKET = 'registry-guard-evidence';
-const ENV_KEYS = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_S3_CONTROL',
-];
-const ALL_OFF = {
-  BlockPublicAcls: false,
-  IgnorePublicAcls: false,
-  BlockPublicPolicy: false,
-  RestrictPublicBuckets: false,
-};
 const ACCESS_DENIED = {
   status: 403,
   body: s3ErrorBody('AccessDenied', 'explicit deny in a service control policy'),
@@ -83,7 +77,7 @@ function daysFromNow(days: number): string {
 describeWithMoto('the guard keeps its promises under faults and abuse (moto, through a fault proxy)', () => {
   let moto: MotoServer;
   let proxy: FaultProxy;
-  const savedEnv: Record<string, string | undefined> = {};
+  let restoreEnvironment: () => void = () => undefined;
   /** Talks to moto directly: the owner, the attacker and the test's own reads. */
   let s3: S3Client;
   let sqs: SQSClient;
@@ -97,15 +91,8 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
   beforeAll(async () => {
     moto = await startMotoServer();
     proxy = await new FaultProxy(moto.port).start();
-    for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      // The guard's clients go through the proxy; the test's own clients go straight to moto.
-      AWS_ENDPOINT_URL: proxy.endpoint,
-      AWS_ENDPOINT_URL_S3_CONTROL: `http://localhost:${proxy.port}`,
-    });
+    // The guard's clients go through the proxy; the test's own clients go straight to moto.
+    restoreEnvironment = pointAwsAt(proxy.port);
     s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true });
     sqs = new SQSClient({ endpoint: moto.endpoint });
   });
@@ -113,10 +100,7 @@ describeWithMoto('the guard keeps its promises under faults and abuse (moto, thr
   afterAll(async () => {
     await proxy?.close();
     await moto?.stop();
-    for (const key of ENV_KEYS) {
-      if (savedEnv[key] === undefined) delete process.env[key];
-      else process.env[key] = savedEnv[key];
-    }
+    restoreEnvironment();
   });
 
   beforeEach(async () => {

@@ -30,32 +30,33 @@ import { GuardResult } from '../../lib/remediation/report/run-report';
 import { FaultProxy } from '../support/fault-proxy';
 import { liveBlockPublicAccess } from '../support/live-bucket';
 import { pagedListBuckets } from '../support/list-buckets-paging';
-import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../support/moto-server';
-import { ALL_ON, lambdaContext, policyOf, publicStatement, RecordingLogger, scheduledEvent } from './support';
+import {
+  motoAvailable,
+  MotoServer,
+  pointAwsAt,
+  startMotoServer,
+  useLoopbackHost,
+} from '../support/moto-server';
+import {
+  ALL_OFF,
+  ALL_ON,
+  lambdaContext,
+  policyOf,
+  publicStatement,
+  RecordingLogger,
+  scheduledEvent,
+} from './support';
 
 const MOTO_AVAILABLE = motoAvailable();
 const describeWithMoto = MOTO_AVAILABLE ? describe : describe.skip;
 if (!MOTO_AVAILABLE) console.warn('moto is not installed: skipping the fanned-out sweep tests');
 
 const EVIDENCE_BUCKET = 'registry-guard-evidence';
-const ENV_KEYS = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_S3_CONTROL',
-];
-const OPEN = {
-  BlockPublicAcls: false,
-  IgnorePublicAcls: false,
-  BlockPublicPolicy: false,
-  RestrictPublicBuckets: false,
-};
 
 describeWithMoto('the sweep fanned out through SQS (moto, real HTTP)', () => {
   let moto: MotoServer;
   let proxy: FaultProxy;
-  const savedEnv: Record<string, string | undefined> = {};
+  let restoreEnvironment: () => void = () => undefined;
   /** The test's own clients, straight to moto. */
   let s3: S3Client;
   let sqs: SQSClient;
@@ -70,14 +71,8 @@ describeWithMoto('the sweep fanned out through SQS (moto, real HTTP)', () => {
   beforeAll(async () => {
     moto = await startMotoServer();
     proxy = await new FaultProxy(moto.port).start();
-    for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: proxy.endpoint,
-      AWS_ENDPOINT_URL_S3_CONTROL: `http://localhost:${proxy.port}`,
-    });
+    // The guard's clients go through the proxy; the test's own clients go straight to moto.
+    restoreEnvironment = pointAwsAt(proxy.port);
     s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true });
     // Through the proxy, as the guard's own client: queue URLs then name the host every client uses.
     sqs = new SQSClient({});
@@ -86,10 +81,7 @@ describeWithMoto('the sweep fanned out through SQS (moto, real HTTP)', () => {
   afterAll(async () => {
     await proxy?.close();
     await moto?.stop();
-    for (const key of ENV_KEYS) {
-      if (savedEnv[key] === undefined) delete process.env[key];
-      else process.env[key] = savedEnv[key];
-    }
+    restoreEnvironment();
   });
 
   beforeEach(async () => {
@@ -223,7 +215,7 @@ describeWithMoto('the sweep fanned out through SQS (moto, real HTTP)', () => {
     for (const bucket of quiet) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new CreateBucketCommand({ Bucket: 'open-data' }));
     await s3.send(
-      new PutPublicAccessBlockCommand({ Bucket: 'open-data', PublicAccessBlockConfiguration: OPEN }),
+      new PutPublicAccessBlockCommand({ Bucket: 'open-data', PublicAccessBlockConfiguration: ALL_OFF }),
     );
     await s3.send(
       new PutBucketPolicyCommand({ Bucket: 'open-data', Policy: policyOf(publicStatement('open-data')) }),
@@ -291,7 +283,7 @@ describeWithMoto('the sweep fanned out through SQS (moto, real HTTP)', () => {
   test('a forged and a malformed message on the queue are refused; nothing is read or changed', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'victim' }));
     await s3.send(
-      new PutPublicAccessBlockCommand({ Bucket: 'victim', PublicAccessBlockConfiguration: OPEN }),
+      new PutPublicAccessBlockCommand({ Bucket: 'victim', PublicAccessBlockConfiguration: ALL_OFF }),
     );
     await s3.send(
       new PutBucketPolicyCommand({ Bucket: 'victim', Policy: policyOf(publicStatement('victim')) }),
@@ -323,7 +315,7 @@ describeWithMoto('the sweep fanned out through SQS (moto, real HTTP)', () => {
       records.map((record) => String(record.messageId)).sort(),
     );
     expect(configMock.commandCalls(PutEvaluationsCommand)).toHaveLength(0);
-    expect(await liveBlockPublicAccess(s3, 'victim')).toEqual(OPEN);
+    expect(await liveBlockPublicAccess(s3, 'victim')).toEqual(ALL_OFF);
     expect(logger.errors().filter((message) => message.startsWith('Sweep message refused'))).toHaveLength(2);
   });
 });

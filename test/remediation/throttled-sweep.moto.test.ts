@@ -30,33 +30,34 @@ import { GuardRetryStrategy, guardRetrySettings } from '../../lib/remediation/re
 import { FaultProxy, FaultRule, s3Call, s3ErrorBody, s3Read, seededRandom } from '../support/fault-proxy';
 import { liveBlockPublicAccess } from '../support/live-bucket';
 import { pagedListBuckets } from '../support/list-buckets-paging';
-import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../support/moto-server';
-import { ALL_ON, policyOf, publicStatement, RecordingLogger, REGISTRY_TAG, scheduledEvent } from './support';
+import {
+  motoAvailable,
+  MotoServer,
+  pointAwsAt,
+  startMotoServer,
+  useLoopbackHost,
+} from '../support/moto-server';
+import {
+  ALL_OFF,
+  ALL_ON,
+  policyOf,
+  publicStatement,
+  RecordingLogger,
+  REGISTRY_TAG,
+  scheduledEvent,
+} from './support';
 
 const MOTO_AVAILABLE = motoAvailable();
 const describeWithMoto = MOTO_AVAILABLE ? describe : describe.skip;
 if (!MOTO_AVAILABLE) console.warn('moto is not installed: skipping the throttled-sweep tests');
 
 const EVIDENCE_BUCKET = 'registry-guard-evidence';
-const ENV_KEYS = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_S3_CONTROL',
-];
-const ALL_OFF = {
-  BlockPublicAcls: false,
-  IgnorePublicAcls: false,
-  BlockPublicPolicy: false,
-  RestrictPublicBuckets: false,
-};
 const SLOW_DOWN = { status: 503, body: s3ErrorBody('SlowDown', 'Please reduce your request rate.') };
 
 describeWithMoto('sweeps across ListBuckets pages and under throttling (moto, through a fault proxy)', () => {
   let moto: MotoServer;
   let proxy: FaultProxy;
-  const savedEnv: Record<string, string | undefined> = {};
+  let restoreEnvironment: () => void = () => undefined;
   /** Talks to moto directly: the owner's setup and the test's own reads. */
   let s3: S3Client;
   let sqs: SQSClient;
@@ -71,14 +72,8 @@ describeWithMoto('sweeps across ListBuckets pages and under throttling (moto, th
   beforeAll(async () => {
     moto = await startMotoServer();
     proxy = await new FaultProxy(moto.port).start();
-    for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: proxy.endpoint,
-      AWS_ENDPOINT_URL_S3_CONTROL: `http://localhost:${proxy.port}`,
-    });
+    // The guard's clients go through the proxy; the test's own clients go straight to moto.
+    restoreEnvironment = pointAwsAt(proxy.port);
     s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true });
     sqs = new SQSClient({ endpoint: moto.endpoint });
   });
@@ -86,10 +81,7 @@ describeWithMoto('sweeps across ListBuckets pages and under throttling (moto, th
   afterAll(async () => {
     await proxy?.close();
     await moto?.stop();
-    for (const key of ENV_KEYS) {
-      if (savedEnv[key] === undefined) delete process.env[key];
-      else process.env[key] = savedEnv[key];
-    }
+    restoreEnvironment();
   });
 
   beforeEach(async () => {

@@ -105,3 +105,29 @@ async function stop(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/**
+ * Points every SDK client built from here on at `proxy` (S3 Control on `localhost`, whose account
+ * subdomains resolve), with moto's test credentials; returns what puts the environment back.
+ *
+ * @example
+ * const restoreEnvironment = pointAwsAt(proxy.port);
+ * afterAll(() => restoreEnvironment());
+ */
+export function pointAwsAt(port: number): () => void {
+  const overrides: Record<string, string> = {
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    AWS_ENDPOINT_URL_S3_CONTROL: `http://localhost:${port}`,
+  };
+  const saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, overrides);
+  return () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}

@@ -27,7 +27,13 @@ export type ActionStatus = 'done' | 'failed' | 'skipped';
 
 /** Which change an {@link ActionRecord} is about: short names for annotations. */
 export type ActionKind =
-  'evidence' | 'block-public-access' | 'account-block-public-access' | 'policy' | 'acl';
+  | 'evidence'
+  | 'block-public-access'
+  | 'account-block-public-access'
+  | 'policy'
+  | 'acl'
+  | 'access-point-policy'
+  | 'object-acl';
 
 /** One thing the guard did (or decided not to do), for annotations, notices and logs. */
 export interface ActionRecord {
@@ -247,7 +253,7 @@ function whatIsStillOff(configuration: unknown): string | undefined {
  * Makes a change, then reads it back. `verify` returns what is still wrong, or undefined when the change
  * holds. A change that was made but could not be read back is done, not verified.
  */
-async function changeThenVerify(
+export async function changeThenVerify(
   kind: ActionKind,
   action: string,
   change: () => Promise<unknown>,

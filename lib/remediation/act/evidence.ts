@@ -34,6 +34,23 @@ export interface BucketSnapshot {
   readonly accountBlockPublicAccess: PublicAccessBlockConfiguration | null | { readonly unreadable: string };
 }
 
+/** An access point as the guard read it before removing public statements from its policy. */
+export interface AccessPointSnapshot {
+  readonly name: string;
+  readonly bucket: string;
+  readonly networkOrigin?: string;
+  readonly blockPublicAccess: PublicAccessBlockConfiguration | null;
+  /** The policy text exactly as S3 Control returned it; null when the access point had none. */
+  readonly policy: string | null;
+}
+
+/** One object's ACL as the guard read it before removing its public grants. */
+export interface ObjectAclSnapshot {
+  readonly key: string;
+  readonly versionId?: string;
+  readonly acl: BucketAcl;
+}
+
 /** The evidence object written before any change. */
 export interface EvidenceDocument {
   readonly schema: 'registry-guard/evidence/v1';
@@ -56,6 +73,8 @@ export interface EvidenceDocument {
   readonly before:
     | BucketSnapshot
     | PartialSnapshot
+    | { readonly accessPoint: AccessPointSnapshot }
+    | { readonly object: ObjectAclSnapshot }
     | { readonly accountBlockPublicAccess: PublicAccessBlockConfiguration | null };
 }
 

@@ -3,7 +3,13 @@
  * from lib/exposure, and this module only applies the guard's policy on top of it.
  */
 import { isRegistryClassificationTag, REGISTRY_CLASSIFICATION_TAG_KEY } from '../../classification';
-import { BucketExposure, judgeBucketExposure } from '../../exposure';
+import {
+  BucketExposure,
+  ExternalStatement,
+  judgeBucketExposure,
+  judgeExternalAccess,
+  TrustZone,
+} from '../../exposure';
 import { AccountBlockPublicAccessReading } from '../read/account-state';
 import { LiveBucketState } from '../read/bucket-state';
 import { LedgerReading } from '../read/registry-ledger';
@@ -40,6 +46,11 @@ export interface BucketDecision {
    * The guard still closes it at bucket level; annotations and notices say the nuance plainly.
    */
   readonly reliesOnAccountBlockPublicAccess: boolean;
+  /**
+   * A registry's policy statements that grant outside its zone of trust without being public: NON_COMPLIANT
+   * and paged, never removed by the guard (only what the public judgement names goes). Empty otherwise.
+   */
+  readonly externalStatements: readonly ExternalStatement[];
 }
 
 /** Where a bucket's registry status comes from. */
@@ -65,6 +76,8 @@ export interface DecisionInput {
   readonly releasedRegistries?: ReadonlySet<string>;
   /** The longest an exemption may run. @default DEFAULT_MAX_EXEMPTION_DAYS */
   readonly maxExemptionDays?: number;
+  /** A registry's zone of trust: its policy must grant nobody outside it. @default external access not judged */
+  readonly trustZone?: TrustZone;
 }
 
 /**
@@ -132,6 +145,7 @@ export function decideBucket(input: DecisionInput): BucketDecision {
       problems: [],
       notes: [`exempt until ${exemption.expires}: ${exemption.reason}`, ...notes],
       reliesOnAccountBlockPublicAccess: false,
+      externalStatements: [],
     };
   }
   // Only a registry bucket can be NON_COMPLIANT while the account blocks all public access.
@@ -152,8 +166,20 @@ export function decideBucket(input: DecisionInput): BucketDecision {
       actOn = false;
     }
   }
+  const externalStatements =
+    isRegistry && input.trustZone !== undefined
+      ? externalButNotPublic(state.policy, input.trustZone, exposure)
+      : [];
+  if (externalStatements.length > 0) {
+    // Only an external grant: nothing for the guard to change, so no evidence, no rewrite; a person judges it.
+    if (problems.length === 0) actOn = false;
+    problems.push(
+      `EXTERNAL ACCESS via bucket policy (${externalStatements.map((statement) => statement.label).join(', ')})`,
+    );
+  }
   if (problems.length === 0) notes.unshift(...neutralisationNotes(exposure));
   return {
+    externalStatements,
     compliance: problems.length > 0 ? 'NON_COMPLIANT' : 'COMPLIANT',
     actOn,
     classification,
@@ -164,6 +190,18 @@ export function decideBucket(input: DecisionInput): BucketDecision {
     notes,
     reliesOnAccountBlockPublicAccess: problems.length > 0 && reliesOnAccountBlockPublicAccess,
   };
+}
+
+/** A public statement is the public judgement's to name (and remove): it is not repeated as external. */
+function externalButNotPublic(
+  policy: string | undefined,
+  zone: TrustZone,
+  exposure: BucketExposure,
+): ExternalStatement[] {
+  const publicIndexes = new Set(exposure.policy.publicStatements.map((statement) => statement.index));
+  return judgeExternalAccess(policy, zone).externalStatements.filter(
+    (statement) => !publicIndexes.has(statement.index),
+  );
 }
 
 /**

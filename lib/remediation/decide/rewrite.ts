@@ -22,7 +22,8 @@ export type PolicyRewrite =
   | { readonly kind: 'impossible'; readonly why: string };
 
 /**
- * Removes the statements {@link judgePolicy} finds public from a policy as S3 returned it. The rest of the
+ * Removes the statements {@link judgePolicy} finds public from a policy as S3 returned it (a bucket's, or
+ * with `kind` `accessPoint` an access point's, where `s3:DataAccessPointArn` conditions count). The rest of the
  * document (`Version`, `Id`, every other statement) is kept as parsed.
  *
  * @example
@@ -35,8 +36,11 @@ export type PolicyRewrite =
  * }));
  * // { kind: 'replace', policy: '{"Version":"2012-10-17","Statement":[{"Sid":"Auditors",...}]}', ... }
  */
-export function policyWithoutPublicStatements(policyText: string | undefined): PolicyRewrite {
-  const verdict = judgePolicy(policyText, { kind: 'bucket' });
+export function policyWithoutPublicStatements(
+  policyText: string | undefined,
+  kind: 'bucket' | 'accessPoint' = 'bucket',
+): PolicyRewrite {
+  const verdict = judgePolicy(policyText, { kind });
   if (!verdict.isPublic || policyText === undefined) return { kind: 'unchanged' };
   const unreadable = verdict.publicStatements.find((statement) => statement.index < 0);
   if (unreadable !== undefined) return { kind: 'impossible', why: unreadable.reason };

@@ -78,6 +78,15 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
       '',
     );
   }
+  if (outcome.externalAccess !== undefined && outcome.externalAccess.length > 0) {
+    lines.push(
+      'EXTERNAL ACCESS: the registry’s bucket policy grants access outside its zone of trust (its account, and the ' +
+        'organization and accounts the deployment trusts). AWS does not call it public, so the guard removed none ' +
+        'of it: judge it and remove it yourself if it is not intended (runbook, "External access").',
+      ...bullets(outcome.externalAccess),
+      '',
+    );
+  }
   if (outcome.exemption !== undefined) {
     lines.push(
       `EXEMPTION IN USE: the bucket is public on purpose until ${outcome.exemption.expires}: "${outcome.exemption.reason}". ` +
@@ -124,7 +133,7 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
       lines.push(`Loop detection unavailable: ${remediation.loopDetectionUnavailable}.`);
     }
   } else if (outcome.unverifiable === undefined && outcome.exemption === undefined) {
-    lines.push('', 'What was done:', '- Nothing: report mode.');
+    lines.push('', 'What was done:', `- Nothing: ${outcome.whyUnchanged ?? 'report mode'}.`);
   }
   if (remediation?.evidence !== undefined) {
     lines.push('', ...evidenceLines(remediation.evidence), ...restoreRecipe(outcome, remediation.evidence));
@@ -385,6 +394,18 @@ function restoreRecipe(outcome: BucketOutcome, evidence: EvidenceRef): string[] 
     lines.push(
       `  jq '.before.acl | {Owner, Grants}' evidence.json > acl.json`,
       `  aws s3api put-bucket-acl --bucket ${outcome.bucket} --access-control-policy file://acl.json`,
+    );
+  }
+  if (changed('access-point-policy')) {
+    lines.push(
+      `  jq -r '.before.accessPoint.policy' evidence.json > policy.json`,
+      `  aws s3control put-access-point-policy --account-id "$(jq -r .account evidence.json)" --name "$(jq -r .before.accessPoint.name evidence.json)" --policy file://policy.json`,
+    );
+  }
+  if (changed('object-acl')) {
+    lines.push(
+      `  jq '.before.object.acl | {Owner, Grants}' evidence.json > acl.json`,
+      `  aws s3api put-object-acl --bucket ${outcome.bucket} --key "$(jq -r .before.object.key evidence.json)" --access-control-policy file://acl.json   # add --version-id from .before.object.versionId when set`,
     );
   }
   if (changed('block-public-access')) {

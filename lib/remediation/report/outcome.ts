@@ -36,6 +36,13 @@ export interface BucketOutcome {
   readonly unverifiable?: string;
   /** What remediation did; absent in report mode or when nothing needed doing. */
   readonly remediation?: RemediationOutcome;
+  /**
+   * A registry's policy statements granting outside its zone of trust without being public, as
+   * `statement 2 (Sid "Partner"): why`: paged, never removed by the guard.
+   */
+  readonly externalAccess?: readonly string[];
+  /** Why nothing was changed on a NON_COMPLIANT bucket in remediate mode. @default report mode */
+  readonly whyUnchanged?: string;
   /** The annotation for AWS Config, at most 256 characters. */
   readonly annotation: string;
 }
@@ -107,7 +114,7 @@ export function composeAnnotation(outcome: Omit<BucketOutcome, 'annotation' | 'b
       if (outcome.reliesOnAccountBlockPublicAccess === true) parts.push(RELIES_ON_ACCOUNT_ANNOTATION);
       parts.push(
         outcome.remediation === undefined
-          ? 'report mode: nothing changed'
+          ? (outcome.whyUnchanged ?? 'report mode: nothing changed')
           : `remediated: ${outcome.remediation.actions
               .map(shortAction)
               .filter((text) => text !== '')
@@ -132,6 +139,12 @@ function shortAction(record: ActionRecord): string {
     ],
     policy: ['public statements removed', 'policy left for a human', 'policy rewrite FAILED'],
     acl: ['public grants removed', 'ACL left as is', 'ACL rewrite FAILED'],
+    'access-point-policy': [
+      'access point public statements removed',
+      'access point policy left for a human',
+      'access point policy rewrite FAILED',
+    ],
+    'object-acl': ['public object grants removed', 'object ACL left as is', 'object ACL rewrite FAILED'],
   };
   const [done, skippedText, failed] = names[record.kind];
   if (record.status === 'skipped') return skippedText;
