@@ -9,6 +9,7 @@ import { BucketOutcome } from './outcome';
 import { RunContext } from '../run-context';
 import { snsSdk } from '../sdk/on-demand';
 import { GuardMode } from '../settings';
+import { oneLine } from './one-line';
 
 /** SNS limits a subject to 100 characters. */
 export const MAX_SUBJECT_LENGTH = 100;
@@ -89,7 +90,7 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
   }
   if (outcome.exemption !== undefined) {
     lines.push(
-      `EXEMPTION IN USE: the bucket is public on purpose until ${outcome.exemption.expires}: "${outcome.exemption.reason}". ` +
+      `EXEMPTION IN USE: the bucket is public on purpose until ${outcome.exemption.expires}: "${oneLine(outcome.exemption.reason)}". ` +
         'Check that someone entitled to decide this did (runbook, "Exemptions").',
       '',
     );
@@ -116,7 +117,7 @@ export function composeBucketNotice(outcome: BucketOutcome, context: NoticeConte
   if (outcome.unverifiable !== undefined) {
     lines.push(
       '',
-      `Could not verify: ${outcome.unverifiable}.`,
+      `Could not verify: ${oneLine(outcome.unverifiable)}.`,
       remediation === undefined
         ? 'Treat the bucket as possibly public: it was reported NON_COMPLIANT and nothing was changed.'
         : 'Treat the bucket as possibly public: it was reported NON_COMPLIANT. The guard was refused a read, so it ' +
@@ -255,7 +256,7 @@ export function composeAccountNotice(input: AccountNoticeInput, context: NoticeC
     headlineText = `could not verify account ${input.accountId} Block Public Access`;
     lines.push(
       '',
-      `Could not verify: S3 Control GetPublicAccessBlock failed: ${input.before.error}.`,
+      `Could not verify: S3 Control GetPublicAccessBlock failed: ${oneLine(input.before.error)}.`,
       'Nothing was changed. Treat every bucket in the account as relying on its own settings.',
     );
   } else {

@@ -6,6 +6,7 @@
  */
 import { modeLines, Notice, NoticeContext, RUNBOOK, subjectLine } from './notice';
 import { BucketOutcome } from './outcome';
+import { oneLine } from './one-line';
 
 /**
  * SNS takes at most 256 KB (262,144 bytes) a message, subject and attributes included. The digest's body
@@ -129,14 +130,4 @@ function cut(text: string, length: number): string {
   if (text.length <= length) return text;
   const end = /[\uD800-\uDBFF]/.test(text.charAt(length - 4)) ? length - 4 : length - 3;
   return `${text.slice(0, end)}...`;
-}
-
-/**
- * A bucket name or reason on one line: a line break or control character in an error message (or in a
- * sweep record read back from S3) must not forge lines of the notice on-call trusts.
- */
-function oneLine(text: string): string {
-  return text
-    .replace(/\p{Cc}|[\u2028\u2029]/gu, ' ')
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
