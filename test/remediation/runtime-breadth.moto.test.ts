@@ -45,7 +45,13 @@ import {
   REGISTRY_TAG,
 } from './support';
 import { liveBlockPublicAccess, livePolicy } from '../support/live-bucket';
-import { motoAvailable, MotoServer, startMotoServer, useLoopbackHost } from '../support/moto-server';
+import {
+  motoAvailable,
+  MotoServer,
+  pointAwsAt,
+  startMotoServer,
+  useLoopbackHost,
+} from '../support/moto-server';
 
 const MOTO_AVAILABLE = motoAvailable();
 const describeWithMoto = MOTO_AVAILABLE ? describe : describe.skip;
@@ -53,13 +59,6 @@ if (!MOTO_AVAILABLE) console.warn('moto is not installed: skipping the access po
 
 const EVIDENCE_BUCKET = 'registry-guard-evidence';
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'remediation');
-const ENV_KEYS = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_S3_CONTROL',
-];
 
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
@@ -126,7 +125,7 @@ function recordCommands(order: string[], keys: string[], ...clients: (S3Client |
 
 describeWithMoto('access point events against moto on loopback', () => {
   let moto: MotoServer;
-  const savedEnv: Record<string, string | undefined> = {};
+  let restoreEnvironment: () => void = () => undefined;
   let s3: S3Client;
   let deps: GuardDependencies;
   let config: ConfigServiceClient;
@@ -141,23 +140,13 @@ describeWithMoto('access point events against moto on loopback', () => {
 
   beforeAll(async () => {
     moto = await startMotoServer();
-    for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ENDPOINT_URL_S3_CONTROL: `http://localhost:${moto.port}`,
-    });
+    restoreEnvironment = pointAwsAt(moto.port);
     s3 = new S3Client({});
   });
 
   afterAll(async () => {
     await moto?.stop();
-    for (const key of ENV_KEYS) {
-      if (savedEnv[key] === undefined) delete process.env[key];
-      else process.env[key] = savedEnv[key];
-    }
+    restoreEnvironment();
   });
 
   beforeEach(async () => {
