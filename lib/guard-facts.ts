@@ -55,13 +55,33 @@ export const MULTI_REGION_ACCESS_POINT_EVENT_NAMES = [
  * CloudTrail data events that can make one object public through its ACL. CloudTrail records them only for
  * buckets a trail's (advanced) event selector names, for `AWS::S3::Object`; without that the guard never
  * hears of them, and the sweep does not read object ACLs. Uploads count only with a public canned ACL
- * ({@link PUBLIC_CANNED_ACLS}); a multipart upload's object does not exist when CreateMultipartUpload is
- * recorded, so it is not among them.
+ * ({@link PUBLIC_CANNED_ACLS}) or a grant header naming a group ({@link OBJECT_GRANT_HEADERS}); a multipart
+ * upload's object does not exist when CreateMultipartUpload is recorded, and CompleteMultipartUpload carries
+ * no ACL, so neither is among them (docs/runbook.md, section 18).
  */
 export const OBJECT_ACL_EVENT_NAMES = ['PutObjectAcl', 'PutObject', 'CopyObject'] as const;
 
 /** Canned ACLs (`x-amz-acl`) that grant AllUsers or AuthenticatedUsers. */
 export const PUBLIC_CANNED_ACLS = ['public-read', 'public-read-write', 'authenticated-read'] as const;
+
+/**
+ * Request headers that grant a permission to a list of grantees (`uri="http://acs.amazonaws.com/groups/
+ * global/AllUsers", id="<canonical id>"`). An upload is guarded when one of them names a group: its value
+ * holds {@link GROUP_GRANTEE_MARK}, which every group URI has and no canonical id (hex) has.
+ */
+export const OBJECT_GRANT_HEADERS = [
+  'x-amz-grant-read',
+  'x-amz-grant-read-acp',
+  'x-amz-grant-write-acp',
+  'x-amz-grant-full-control',
+  'x-amz-grant-write',
+] as const;
+
+/**
+ * What a grant header naming a group (a URI) holds, whatever the URI's case or scheme: the EventBridge rule
+ * matches `*<mark>*` and the handler `includes(mark)`, so the two take exactly the same uploads.
+ */
+export const GROUP_GRANTEE_MARK = '/';
 
 /** Every CloudTrail event of the seconds-level fast path: the EventBridge rule matches exactly these. */
 export const GUARDED_API_CALLS = [
@@ -147,6 +167,12 @@ export const EVIDENCE_PREFIXES = {
   sweep: '_sweep/',
   /** Account-level evidence. */
   account: '_account/',
+  /**
+   * One object per open Security Hub finding (`<bucket>/<kind>.json`, the finding as last imported): the
+   * findings to resolve when the bucket is found closed, so a sweep of closed buckets calls Security Hub for
+   * none of the others.
+   */
+  securityHubFindings: '_security-hub-findings/',
 } as const;
 
 /** An exemption may last at most this many days from the day it is seen, unless configured otherwise. */
@@ -174,4 +200,6 @@ export const GUARD_ENVIRONMENT = {
   trustedOrganizationId: 'GUARD_TRUSTED_ORGANIZATION_ID',
   /** Comma-separated account ids a registry's policy may grant besides the guard's own account. */
   trustedAccountIds: 'GUARD_TRUSTED_ACCOUNT_IDS',
+  /** `true` when remediations, failed remediations and unverifiable buckets become Security Hub findings. */
+  securityHubFindings: 'SECURITY_HUB_FINDINGS',
 } as const;

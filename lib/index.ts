@@ -54,6 +54,12 @@ export type {
 // Checking templates without a CDK app, and writing a rule of your own for it.
 export { checkTemplate, evaluateTemplate } from '../rules/check-template';
 export type { CheckTemplateOptions, Finding, RuleEvaluation } from '../rules/check-template';
+export type {
+  AcceptedAcknowledgement,
+  AcknowledgementVerdict,
+  RefusalCause,
+  RefusedAcknowledgement,
+} from '../rules/acknowledgement';
 export { REGISTRY_GUARD_RULES } from '../rules/all-rules';
 export { RuleLevel } from '../rules/rule';
 export type { AppFacts, RegistryGuardRule } from '../rules/rule';

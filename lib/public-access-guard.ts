@@ -151,6 +151,17 @@ export interface PublicAccessGuardOptions {
    * @default none
    */
   readonly trustedAccountIds?: string[];
+
+  /**
+   * Send each remediation, failed remediation and unverifiable bucket to AWS Security Hub as a finding
+   * (`BatchImportFindings`, the account's default product ARN, one finding per bucket and kind), and move a
+   * finding's workflow to RESOLVED when the guard later finds its bucket closed (remediate mode: the open
+   * findings are remembered in the evidence bucket). Security Hub must be enabled in the account and Region.
+   * The role is granted `securityhub:BatchImportFindings` on that product ARN for this account only and, in
+   * remediate mode, `securityhub:BatchUpdateFindings` that may only set the workflow to RESOLVED.
+   * @default false
+   */
+  readonly securityHubFindings?: boolean;
 }
 
 /**
@@ -267,6 +278,7 @@ export class PublicAccessGuard extends Construct {
       evidenceBucket: this.evidenceBucket,
       notificationTopic: this.notificationTopic,
       noticeTopicKey: createdNoticeTopic?.key,
+      securityHubFindings: props.securityHubFindings === true,
     });
     if (createdNoticeTopic !== undefined) restrictPublishers(createdNoticeTopic.topic, role);
     if (createdAlarmTopic !== undefined) restrictPublishers(createdAlarmTopic.topic);

@@ -22,10 +22,19 @@ import {
   WriteNagSuppressionsToCloudFormationAspect,
 } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import {
+  Acknowledgement,
+  acknowledgementVerdict,
+  nearestAcknowledgements,
+  plainRuleId,
+  PLUGIN_NAME,
+  templateAcknowledgements,
+  validationsAcknowledgements,
+} from './acknowledgement';
 import { REGISTRY_GUARD_RULES, rulesByResourceType } from './all-rules';
 import { AppFacts, PACK_NAME, RegistryGuardRule, ruleId } from './rule';
 import { appFactsOf, runRule } from './check-template';
-import { fieldsOf, listOf, TemplateIndex, TemplateResource } from './template-model';
+import { fieldsOf, listOf, TemplateIndex } from './template-model';
 
 /** Properties of {@link RegistryGuardChecks}: those of every cdk-nag 3 pack. */
 export interface RegistryGuardChecksProps extends NagPackProps {
@@ -41,11 +50,14 @@ export interface RegistryGuardChecksProps extends NagPackProps {
    * @default false
    */
   readonly writeSuppressionsToCloudFormation?: boolean;
-}
 
-/** The plugin's name; CDK's validation report offers `RegistryGuardChecks::<rule id>` to acknowledge with. */
-const PLUGIN_NAME = 'RegistryGuardChecks';
-const PLUGIN_NAMESPACE_PREFIX = `${PLUGIN_NAME}::`;
+  /**
+   * The clock acknowledgements are judged by: one whose reason says `until YYYY-MM-DD` holds to the end of
+   * that day, UTC. Read once per validation. For tests.
+   * @default the system clock
+   */
+  readonly clock?: () => Date;
+}
 
 /** The internal renderer every CfnElement has: what the element contributes to its template. */
 interface RendersCloudFormation {
@@ -70,10 +82,14 @@ interface TemplateLocation {
  * resource of the report carries its logical id and template path, as the CLI reports it.
  * Acknowledge a finding with `Validations.of(construct).acknowledge({ id, reason })`, `id` being the rule id
  * (`RegistryGuard-S3PublicPolicy`) or the `RegistryGuardChecks::RegistryGuard-S3PublicPolicy` CDK's report
- * offers; `writeSuppressionsToCloudFormation` writes either as the plain rule id, which the CLI reads. A rule
- * the resource's template metadata acknowledges (`Metadata.cdk_nag.rules_to_suppress`) is not run, as in the
- * CLI. Inside a `Stage`, construct a pack for the Stage too: CDK does not pass the App's Aspects into Stages,
- * so acknowledgements there reach the templates only through a writer registered on the Stage.
+ * offers; `writeSuppressionsToCloudFormation` writes either as the plain rule id, which the CLI reads. The
+ * resource's template metadata (`Metadata.cdk_nag.rules_to_suppress`) acknowledges too, as in the CLI. The pack
+ * reads every acknowledgement itself, with the CLI's code (`rules/acknowledgement.ts`): one that has expired
+ * (`until YYYY-MM-DD` in its reason), whose expiry cannot be read, or that names a public-access or
+ * external-access rule on a registry bucket does not silence the finding, which is reported with severity
+ * `fatal` (CDK's report then cannot silence it either) and says why. Inside a `Stage`, construct a pack for the
+ * Stage too: CDK does not pass the App's Aspects into Stages, so acknowledgements there reach the templates
+ * only through a writer registered on the Stage.
  *
  * @example
  * const app = new App();
@@ -88,11 +104,18 @@ export class RegistryGuardChecks extends NagPack {
   private readonly locations = new Map<string, TemplateLocation>();
   /** Construct path of each resource missing from its template's index → why it is reported. */
   private readonly missingReasons = new Map<string, string>();
+  /** Findings whose acknowledgement was refused: reported by the pack, not by cdk-nag, which would honour it. */
+  private readonly refusedViolations: PolicyViolation[] = [];
   private appFacts: AppFacts = { hasPublicAccessGuard: false };
+  private now = new Date(0);
+  private readonly clock: () => Date;
+  private readonly explain: boolean;
 
   constructor(scope?: IConstruct, props?: RegistryGuardChecksProps) {
     super(scope, { ...props, writeSuppressionsToCloudFormation: false });
     this.packName = PACK_NAME;
+    this.clock = props?.clock ?? (() => new Date());
+    this.explain = props?.verbose ?? false;
     if (scope !== undefined && props?.writeSuppressionsToCloudFormation === true) {
       // After any cdk-nag writer (DEFAULT), so the plain ids it writes are the ones that stay.
       Aspects.of(scope).add(new WriteAcknowledgementsToCloudFormation(), {
@@ -105,9 +128,13 @@ export class RegistryGuardChecks extends NagPack {
     // Indexes describe one synthesis: never reuse them across validations.
     this.clearRun();
     this.appFacts = this.factsOfTemplates(scope);
+    this.now = this.clock();
     try {
       const report = super.validateScope(scope);
-      return { ...report, violations: report.violations.map((violation) => this.located(violation)) };
+      const violations = [...report.violations, ...this.refusedViolations].map((violation) =>
+        this.located(violation),
+      );
+      return { ...report, success: violations.length === 0, violations };
     } finally {
       this.clearRun();
     }
@@ -130,17 +157,30 @@ export class RegistryGuardChecks extends NagPack {
           `${stack.node.path} under its logical id ${logicalId}, so no rule can show it complies.`,
       );
     }
-    const acknowledged = new Set([
-      ...templateAcknowledgedRuleIds(resource),
-      ...namespacedAcknowledgedRuleIds(node),
+    // Nearest first: the resource's template metadata, then the resource's and each enclosing scope's.
+    const acknowledgements = nearestAcknowledgements([
+      ...templateAcknowledgements(resource),
+      ...constructAcknowledgements(node),
     ]);
+    const context = { resource, index, now: this.now };
     for (const rule of rules) {
-      if (acknowledged.has(ruleId(rule))) continue;
-      this.applyRegistryRule(rule, node, () =>
+      const compliance = (): NagRuleCompliance =>
         resource === undefined || runRule(rule, resource, index, this.appFacts).length > 0
           ? NagRuleCompliance.NON_COMPLIANT
-          : NagRuleCompliance.COMPLIANT,
-      );
+          : NagRuleCompliance.COMPLIANT;
+      const verdict = acknowledgementVerdict(rule, acknowledgements, context);
+      if (verdict === undefined) {
+        this.applyRegistryRule(rule, node, compliance);
+      } else if (!verdict.accepted && compliance() === NagRuleCompliance.NON_COMPLIANT) {
+        // cdk-nag would honour a plain-id acknowledgement, and CDK a namespaced one, whatever its date: the
+        // pack reports the finding itself, as fatal, which CDK's report never silences.
+        this.refusedViolations.push({
+          ruleName: ruleId(rule),
+          description: [rule.info, `${verdict.why}.`, ...(this.explain ? [rule.explanation] : [])].join(' '),
+          severity: 'fatal',
+          violatingResources: [{ constructPath: node.node.path, locations: ['Properties'] }],
+        });
+      }
     }
   }
 
@@ -195,6 +235,7 @@ export class RegistryGuardChecks extends NagPack {
     this.stackIndexes.clear();
     this.locations.clear();
     this.missingReasons.clear();
+    this.refusedViolations.length = 0;
   }
 
   private indexFor(stack: Stack): TemplateIndex {
@@ -208,30 +249,18 @@ export class RegistryGuardChecks extends NagPack {
 }
 
 /**
- * Rules the resource's own template metadata acknowledges (`Metadata.cdk_nag.rules_to_suppress`): what the
- * CLI honours, so a template brought in with `CfnInclude`, or metadata added by hand, counts here too.
- * Acknowledgements made with `Validations` are cdk-nag's to apply.
+ * What `Validations.of(x).acknowledge` recorded on the resource and every scope above it, nearest first: the
+ * plain ids cdk-nag honours and the `RegistryGuardChecks::` ids CDK's report offers, with their reasons.
  */
-function templateAcknowledgedRuleIds(resource: TemplateResource | undefined): ReadonlySet<string> {
-  const suppressions = listOf(fieldsOf(resource?.metadata.cdk_nag).rules_to_suppress);
-  return new Set(
-    suppressions.map((entry) => fieldsOf(entry).id).filter((id): id is string => typeof id === 'string'),
-  );
-}
-
-/**
- * Rules acknowledged on the resource or an ancestor under this plugin's namespace
- * (`RegistryGuardChecks::RegistryGuard-S3PublicPolicy`, the id CDK's validation report tells users to use).
- * CDK honours those at synth; cdk-nag 3 matches only plain ids, so without this `validateScope` would still
- * report what synth passed.
- */
-function namespacedAcknowledgedRuleIds(node: IConstruct): string[] {
-  return node.node.scopes.flatMap((scope) =>
-    scope.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) => Object.keys(fieldsOf(entry.data)))
-      .filter((id) => id.startsWith(PLUGIN_NAMESPACE_PREFIX))
-      .map((id) => id.slice(PLUGIN_NAMESPACE_PREFIX.length)),
+function constructAcknowledgements(node: IConstruct): Acknowledgement[] {
+  return validationsAcknowledgements(
+    [...node.node.scopes]
+      .reverse()
+      .flatMap((scope) =>
+        scope.node.metadata
+          .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .map((entry) => entry.data as unknown),
+      ),
   );
 }
 
@@ -248,10 +277,7 @@ class WriteAcknowledgementsToCloudFormation extends WriteNagSuppressionsToCloudF
     const ids = new Set<string>();
     const rules = listOf(written.rules_to_suppress).flatMap((entry) => {
       const rule = fieldsOf(entry);
-      const id =
-        typeof rule.id === 'string' && rule.id.startsWith(PLUGIN_NAMESPACE_PREFIX)
-          ? rule.id.slice(PLUGIN_NAMESPACE_PREFIX.length)
-          : rule.id;
+      const id = typeof rule.id === 'string' ? (plainRuleId(rule.id) ?? rule.id) : rule.id;
       if (typeof id === 'string' && ids.has(id)) return [];
       if (typeof id === 'string') ids.add(id);
       return [{ ...rule, id }];

@@ -39,6 +39,7 @@ function accessPointFindings(accessPoint: TemplateResource, index: TemplateIndex
     if (bucket === undefined || !isRegistryBucket(bucket)) continue;
     const verdict = judgeExternalAccess(accessPoint.properties.Policy, trustZoneOf(bucket, index), {
       context: index,
+      kind: 'accessPoint',
     });
     for (const statement of verdict.externalStatements) {
       findings.add(`access point policy ${statement.label} (on registry ${bucketId}): ${statement.reason}`);
@@ -86,19 +87,60 @@ function organizationOf(bucket: TemplateResource, index: TemplateIndex): string 
   return organizations.size === 1 ? [...organizations][0] : undefined;
 }
 
+/**
+ * A fence denies everything to everyone outside one organization: `Deny`, principal `"*"`, every S3 action
+ * on the bucket's objects, conditioned only on `aws:PrincipalOrgID` (and, as SensitiveRegistryBucket writes
+ * it, on the principal not being an AWS service). A narrower Deny (one action, one prefix, one more
+ * condition) fences nothing in, and so cannot make an organization the zone.
+ */
 function fencedOrganization(statement: Readonly<Record<string, unknown>>): string | undefined {
   if (statement.Effect !== 'Deny') return undefined;
+  if (statement.NotAction !== undefined || statement.NotResource !== undefined) return undefined;
+  if (statement.NotPrincipal !== undefined) return undefined;
   const principal = statement.Principal;
   if (principal !== '*' && fieldsOf(principal).AWS !== '*') return undefined;
+  if (!oneOrMany(statement.Action).some((action) => action === '*' || action === 's3:*')) return undefined;
+  if (!oneOrMany(statement.Resource).some(coversEveryObject)) return undefined;
+  let organization: string | undefined;
   for (const [operator, entries] of Object.entries(fieldsOf(statement.Condition))) {
     const name = operator.toLowerCase();
-    if (name !== 'stringnotequals' && name !== 'stringnotequalsifexists') continue;
     for (const [key, value] of Object.entries(fieldsOf(entries))) {
-      if (key.toLowerCase() !== 'aws:principalorgid') continue;
+      const lowerKey = key.toLowerCase();
+      if (
+        lowerKey === 'aws:principalisawsservice' &&
+        name === 'boolifexists' &&
+        `${String(value)}` === 'false'
+      ) {
+        continue;
+      }
+      if (lowerKey !== 'aws:principalorgid') return undefined;
+      if (name !== 'stringnotequals' && name !== 'stringnotequalsifexists') return undefined;
       const values = Array.isArray(value) ? value : [value];
-      if (values.length === 1 && typeof values[0] === 'string' && values[0].startsWith('o-'))
-        return values[0];
+      if (values.length !== 1 || typeof values[0] !== 'string' || !values[0].startsWith('o-'))
+        return undefined;
+      if (organization !== undefined && organization !== values[0]) return undefined;
+      organization = values[0];
     }
   }
-  return undefined;
+  return organization;
+}
+
+/** A policy field that holds one value or a list of them. */
+function oneOrMany(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : value === undefined ? [] : [value];
+}
+
+/** `arn:...:s3:::bucket/*`, `"*"`, or the bucket's ARN (`Fn::GetAtt`, `${Bucket.Arn}`) joined to `/*`. */
+function coversEveryObject(resource: unknown): boolean {
+  if (resource === '*') return true;
+  if (typeof resource === 'string') return /^arn:[a-z-]+:s3:::[^/*]+\/\*$/.test(resource);
+  const sub = fieldsOf(resource)['Fn::Sub'];
+  if (typeof sub === 'string') {
+    return /^\$\{[A-Za-z0-9]+\.Arn\}\/\*$/.test(sub) || /^arn:[^:]+:s3:::[^/*]+\/\*$/.test(sub);
+  }
+  const join = fieldsOf(resource)['Fn::Join'];
+  if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1]) || join[1].length !== 2) return false;
+  const [arn, suffix] = join[1] as unknown[];
+  const getAtt = fieldsOf(arn)['Fn::GetAtt'];
+  return suffix === '/*' && Array.isArray(getAtt) && getAtt[1] === 'Arn';
 }

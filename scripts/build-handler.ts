@@ -7,20 +7,26 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { buildSync } from 'esbuild';
-import { HANDLER_BUNDLE_FILE, handlerBundleOptions } from '../lib/guard/handler-bundle';
+import {
+  buildHandlerBundles,
+  HANDLER_BUNDLE_FILE,
+  SECURITY_HUB_BUNDLE_FILE,
+} from '../lib/guard/handler-bundle';
 
 const OUT_DIRECTORY = path.resolve(__dirname, '..', 'dist', 'handler');
 
 function main(): void {
-  // Only index.js: everything in the directory becomes the Lambda's code.
+  // Only the handler's files: everything in the directory becomes the Lambda's code.
   fs.rmSync(OUT_DIRECTORY, { recursive: true, force: true });
-  const outfile = path.join(OUT_DIRECTORY, HANDLER_BUNDLE_FILE);
-  buildSync(handlerBundleOptions(outfile));
-  const contents = fs.readFileSync(outfile);
-  console.log(
-    `build-handler: ${path.relative(process.cwd(), outfile)} ${(contents.length / 1024).toFixed(0)} KB ` +
-      `(${(zlib.gzipSync(contents).length / 1024).toFixed(0)} KB gzip)`,
-  );
+  buildHandlerBundles(buildSync, OUT_DIRECTORY);
+  for (const file of [HANDLER_BUNDLE_FILE, SECURITY_HUB_BUNDLE_FILE]) {
+    const outfile = path.join(OUT_DIRECTORY, file);
+    const contents = fs.readFileSync(outfile);
+    console.log(
+      `build-handler: ${path.relative(process.cwd(), outfile)} ${(contents.length / 1024).toFixed(0)} KB ` +
+        `(${(zlib.gzipSync(contents).length / 1024).toFixed(0)} KB gzip)`,
+    );
+  }
 }
 
 main();

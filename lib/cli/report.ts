@@ -1,9 +1,12 @@
 /**
- * What one run of `registry-guard check` found, and the four ways to print it.
+ * What one run of `registry-guard check` found, and the four ways to print it (SARIF in ./sarif.ts).
  */
 import { findingOf, RuleEvaluation } from '../../rules/check-template';
 import { RegistryGuardRule, RuleLevel, ruleId } from '../../rules/rule';
 import { escapeControlCharacters } from './input-error';
+
+export { formatSarif } from './sarif';
+export type { SarifOptions } from './sarif';
 
 /** Which findings make the run fail. */
 export type FailOn = 'error' | 'warning' | 'never';
@@ -104,83 +107,6 @@ export function formatText(report: CheckReport, options: TextOptions): string {
 }
 
 /**
- * The 1-based line of the first mapping key of each name, found in one pass over the text: logical ids
- * are alphanumeric keys, so a resource's first occurrence as a key is where its definition starts. The
- * pattern is anchored and its parts cannot match the same characters, so each line costs linear time.
- */
-function keyLines(text: string): Map<string, number> {
-  const lines = new Map<string, number>();
-  const key = /^\s*"?([A-Za-z0-9]+)"?\s*:/;
-  text.split('\n').forEach((line, position) => {
-    const match = key.exec(line);
-    if (match !== null && !lines.has(match[1])) lines.set(match[1], position + 1);
-  });
-  return lines;
-}
-
-/** `--format sarif`: SARIF 2.1.0 with rule metadata, for GitHub code scanning. */
-export function formatSarif(report: CheckReport): string {
-  const rules = report.rules.map((rule) => ({
-    id: ruleId(rule),
-    name: rule.name,
-    shortDescription: { text: rule.info },
-    fullDescription: { text: rule.explanation },
-    help: { text: `${rule.info} ${rule.explanation}` },
-    defaultConfiguration: { level: rule.level },
-    properties: { tags: ['security', 's3'], resourceTypes: rule.resourceTypes },
-  }));
-  const ruleIndex = new Map(rules.map((rule, position) => [rule.id, position]));
-  const linesByPath = new Map<string, Map<string, number>>();
-  const templateByPath = new Map(report.templates.map((template) => [template.path, template]));
-  const results = report.findings.map((finding) => {
-    let lines = linesByPath.get(finding.path);
-    if (lines === undefined) {
-      lines = keyLines(templateByPath.get(finding.path)?.text ?? '');
-      linesByPath.set(finding.path, lines);
-    }
-    const line = lines.get(finding.resource);
-    return {
-      ruleId: finding.ruleId,
-      ruleIndex: ruleIndex.get(finding.ruleId),
-      level: finding.level,
-      message: { text: `${finding.resource}: ${finding.message}` },
-      locations: [
-        {
-          physicalLocation: {
-            artifactLocation: { uri: uriReference(finding.path) },
-            ...(line === undefined ? {} : { region: { startLine: line } }),
-          },
-          logicalLocations: [{ name: finding.resource, kind: 'resource' }],
-        },
-      ],
-    };
-  });
-  const sarif = {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: { driver: { name: 'registry-guard', version: report.toolVersion, rules } },
-        results,
-      },
-    ],
-  };
-  return `${JSON.stringify(sarif, null, 2)}\n`;
-}
-
-// With the u flag a lone surrogate is one code point outside every range below, a valid pair one inside.
-const LONE_SURROGATE = /[\uD800-\uDFFF]/gu;
-
-/** A path as a SARIF `uri`: a relative URI reference, each segment percent-encoded (spaces, `#`, `%`). */
-function uriReference(file: string): string {
-  return file
-    .replace(LONE_SURROGATE, '\uFFFD')
-    .split(/[\\/]/)
-    .map((segment) => encodeURIComponent(segment))
-    .join('/');
-}
-
-/**
  * What XML 1.0 cannot carry even escaped (C0 controls but tab, newline and carriage return; lone
  * surrogates; U+FFFE and U+FFFF), and what it must escape. A template string can hold any of them.
  */
@@ -202,7 +128,10 @@ function xml(text: string): string {
   return text.replace(XML_SPECIAL_OR_FORBIDDEN, (character) => XML_ESCAPES[character] ?? '\uFFFD');
 }
 
-/** `--format junit`: one test case per resource and rule; findings fail, acknowledgements are skipped. */
+/**
+ * `--format junit`: one test case per resource and rule; findings fail, acknowledgements in force are skipped
+ * (one that has expired, or cannot be honoured, fails like any finding and says why).
+ */
 export function formatJunit(report: CheckReport): string {
   const failing = new Set(
     failingFindings(report).map(

@@ -44,6 +44,8 @@ Options:
   -v, --version                    show the version
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.
+
+To put back a bucket the drift guard closed: registry-guard restore --help
 `;
 
 /** Where the CLI writes. Tests pass their own. */
@@ -53,6 +55,19 @@ export interface CliIo {
   /** Standard output is a terminal: colour the text report. */
   readonly isTty: boolean;
   readonly version: string;
+  /** The clock acknowledgements' expiry dates are judged by. @default the system clock */
+  readonly clock?: () => Date;
+}
+
+/**
+ * Runs the CLI, `restore` included, and returns its exit code. Never throws. `restore` calls AWS, so this is
+ * asynchronous; every other command runs exactly as {@link runCli}.
+ */
+export async function runCliAsync(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv[0] !== 'restore') return runCli(argv, io);
+  // Loaded only for restore, so `check` never pays for loading the AWS SDK.
+  const { runRestore } = await import('./restore');
+  return runRestore(argv.slice(1), io);
 }
 
 /** Runs the CLI and returns its exit code. Never throws. */
@@ -89,14 +104,17 @@ function run(argv: readonly string[], io: CliIo): number {
   }
   if (command === undefined)
     throw new CliInputError(`missing command; try 'registry-guard check cdk.out' or --help`);
+  if (command === 'restore') throw new CliInputError(`'restore' calls AWS: run it through runCliAsync`);
   if (command !== 'check')
-    throw new CliInputError(`unknown command '${command}'; the only command is 'check' (see --help)`);
+    throw new CliInputError(
+      `unknown command '${command}'; the commands are 'check' and 'restore' (see --help)`,
+    );
   const options = parseCheckOptions(rest);
   if (options === 'help') {
     io.stdout(USAGE);
     return EXIT_OK;
   }
-  const report = check(options, io.version);
+  const report = check({ ...options, now: io.clock?.() }, io.version);
   const text = render(report, options.format, io.isTty && options.output === undefined);
   if (options.output === undefined) {
     io.stdout(text);
@@ -150,7 +168,10 @@ function parseCheckOptions(args: readonly string[]): CheckOptions | 'help' {
 }
 
 /** Loads and checks every template the paths name. */
-export function check(options: Pick<CheckOptions, 'paths' | 'failOn'>, toolVersion: string): CheckReport {
+export function check(
+  options: Pick<CheckOptions, 'paths' | 'failOn'> & { readonly now?: Date },
+  toolVersion: string,
+): CheckReport {
   const templates: TemplateReport[] = [];
   const findings: ReportedFinding[] = [];
   const loadedTemplates = loadTemplates(options.paths);
@@ -158,7 +179,7 @@ export function check(options: Pick<CheckOptions, 'paths' | 'failOn'>, toolVersi
   // The templates of one run are one app: a guard deployed by any of them counts for all.
   const app = appFactsOf(indexes);
   loadedTemplates.forEach((loaded, position) => {
-    const evaluations = evaluateTemplate(indexes[position], { app });
+    const evaluations = evaluateTemplate(indexes[position], { app, now: options.now });
     templates.push({ path: loaded.path, text: loaded.text, evaluations });
     for (const evaluation of evaluations) {
       const finding = findingOf(evaluation);

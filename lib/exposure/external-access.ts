@@ -9,6 +9,7 @@
  * a value that cannot be read before deployment (a template parameter, a dynamic reference, a custom
  * resource's output) cannot be shown to be inside the zone, and every branch of every `Fn::If` is judged.
  */
+import type { PolicyKind } from './policy';
 import {
   documentsOf,
   principalMembersOf,
@@ -16,13 +17,11 @@ import {
   labelWhen,
   parseOperator,
   statementsOf,
-  typeName,
+  conditionKeysHolding,
 } from './policy-statements';
 import {
   ABSENT,
-  Alternative,
   alternativesOf,
-  intrinsicName,
   LIVE_POLICY_CONTEXT,
   literalText,
   renderValue,
@@ -54,6 +53,12 @@ export interface ExternalAccessOptions {
    * @default for JSON text, a live policy; for an object, a template with no parameters
    */
   readonly context?: TemplateContext;
+  /**
+   * Whose policy it is. In an access point's own policy `s3:DataAccessPointAccount` and
+   * `s3:DataAccessPointArn` always name that access point, so they confine nothing there.
+   * @default 'bucket'
+   */
+  readonly kind?: PolicyKind;
 }
 
 /** A statement that grants access outside the zone of trust, and why. */
@@ -107,7 +112,7 @@ export function judgeExternalAccess(
 ): ExternalAccessVerdict {
   const context =
     options.context ?? (typeof policy === 'string' ? LIVE_POLICY_CONTEXT : TEMPLATE_WITHOUT_PARAMETERS);
-  const reading: ZoneReading = { zone: readZone(zone), context };
+  const reading: ZoneReading = { zone: readZone(zone), context, kind: options.kind ?? 'bucket' };
   const externalStatements: ExternalStatement[] = [];
   const seen = new Set<string>();
   const report = (statement: ExternalStatement): void => {
@@ -141,7 +146,14 @@ interface ReadZone {
 interface ZoneReading {
   readonly zone: ReadZone;
   readonly context: TemplateContext;
+  readonly kind: PolicyKind;
 }
+
+/** Keys that in an access point's own policy always hold: they name the access point the request uses. */
+const ACCESS_POINT_SELF_KEYS: ReadonlySet<string> = new Set([
+  's3:dataaccesspointaccount',
+  's3:dataaccesspointarn',
+]);
 
 function isAccountId(text: string): boolean {
   if (text.length !== ACCOUNT_ID_LENGTH) return false;
@@ -399,58 +411,13 @@ const TEMPLATE_NETWORK_TYPES: ReadonlySet<string> = new Set(['AWS::EC2::VPCEndpo
  * key counts only when it confines in every branch.
  */
 function readConfiningConditions(condition: unknown, reading: ZoneReading): ConfiningReading {
-  const notes: string[] = [];
-  let confiningKeys: Set<string> | undefined;
-  for (const block of alternativesOf(condition, reading.context)) {
-    const keys = confiningKeysOfBlock(block, reading, notes);
-    confiningKeys = confiningKeys === undefined ? keys : intersect(confiningKeys, keys);
-  }
-  return { confiningKeys: confiningKeys ?? new Set(), notes: [...new Set(notes)] };
-}
-
-function intersect(left: ReadonlySet<string>, right: ReadonlySet<string>): Set<string> {
-  return new Set([...left].filter((key) => right.has(key)));
-}
-
-function confiningKeysOfBlock(block: Alternative, reading: ZoneReading, notes: string[]): Set<string> {
-  const keys = new Set<string>();
-  const value = block.value;
-  if (value === ABSENT || value === undefined) return keys;
-  if (!reading.context.live && intrinsicName(value) !== undefined) {
-    notes.push(`the Condition block is built at deploy time (${intrinsicName(value)}) and cannot be read`);
-    return keys;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    notes.push(`the Condition block is ${withArticle(typeName(value))}, not a JSON object`);
-    return keys;
-  }
-  for (const [operator, operatorBlock] of Object.entries(value)) {
-    let operatorKeys: Set<string> | undefined;
-    for (const entries of alternativesOf(operatorBlock, reading.context)) {
-      const found = confiningKeysOfOperator(operator, entries.value, reading, notes);
-      operatorKeys = operatorKeys === undefined ? found : intersect(operatorKeys, found);
-    }
-    for (const key of operatorKeys ?? []) keys.add(key);
-  }
-  return keys;
-}
-
-function confiningKeysOfOperator(
-  operator: string,
-  entries: unknown,
-  reading: ZoneReading,
-  notes: string[],
-): Set<string> {
-  const keys = new Set<string>();
-  if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) return keys;
-  if (!reading.context.live && intrinsicName(entries) !== undefined) return keys;
-  for (const [key, values] of Object.entries(entries)) {
-    if (!CONFINING_KEYS.has(key.toLowerCase())) continue;
-    const why = whyConditionDoesNotConfine(operator, key, values, reading);
-    if (why === undefined) keys.add(key.toLowerCase());
-    else notes.push(why);
-  }
-  return keys;
+  const { keys, notes } = conditionKeysHolding(condition, reading.context, {
+    isCandidate: (key) =>
+      CONFINING_KEYS.has(key.toLowerCase()) &&
+      !(reading.kind === 'accessPoint' && ACCESS_POINT_SELF_KEYS.has(key.toLowerCase())),
+    whyNot: (operator, key, values) => whyConditionDoesNotConfine(operator, key, values, reading),
+  });
+  return { confiningKeys: keys, notes };
 }
 
 function whyConditionDoesNotConfine(

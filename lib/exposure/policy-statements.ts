@@ -265,3 +265,85 @@ export function principalMembersOf(
   }
   return members;
 }
+
+/** How one judgement reads a Condition block: which keys it asks about, and why a key's condition fails. */
+export interface ConditionKeyTest {
+  /** True for the keys worth reading (the rest are skipped silently). */
+  readonly isCandidate: (key: string) => boolean;
+  /** Why the condition on `key` under `operator` does not hold; undefined when it does. */
+  readonly whyNot: (operator: string, key: string, values: unknown) => string | undefined;
+}
+
+/**
+ * The keys (lower case) some condition of a statement holds in every branch: conditions are ANDed, so one
+ * holding key is enough for the caller; with `Fn::If` in the block, a key counts only when it holds in every
+ * branch. Why candidate keys do not hold goes to `notes` (deduplicated).
+ *
+ * @example
+ * const { keys, notes } = conditionKeysHolding(statement.Condition, context, test);
+ */
+export function conditionKeysHolding(
+  condition: unknown,
+  context: TemplateContext,
+  test: ConditionKeyTest,
+): { readonly keys: ReadonlySet<string>; readonly notes: string[] } {
+  const notes: string[] = [];
+  let keys: Set<string> | undefined;
+  for (const block of alternativesOf(condition, context)) {
+    const found = keysHoldingInBlock(block, context, test, notes);
+    keys = keys === undefined ? found : intersect(keys, found);
+  }
+  return { keys: keys ?? new Set(), notes: [...new Set(notes)] };
+}
+
+function keysHoldingInBlock(
+  block: Alternative,
+  context: TemplateContext,
+  test: ConditionKeyTest,
+  notes: string[],
+): Set<string> {
+  const keys = new Set<string>();
+  const value = block.value;
+  if (value === ABSENT || value === undefined) return keys;
+  const builtBy = context.live ? undefined : intrinsicName(value);
+  if (builtBy !== undefined) {
+    notes.push(`the Condition block is built at deploy time (${builtBy}) and cannot be read`);
+    return keys;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    notes.push(`the Condition block is ${withArticle(typeName(value))}, not a JSON object`);
+    return keys;
+  }
+  for (const [operator, operatorBlock] of Object.entries(value)) {
+    let operatorKeys: Set<string> | undefined;
+    for (const entries of alternativesOf(operatorBlock, context)) {
+      const found = keysHoldingUnderOperator(operator, entries.value, context, test, notes);
+      operatorKeys = operatorKeys === undefined ? found : intersect(operatorKeys, found);
+    }
+    for (const key of operatorKeys ?? []) keys.add(key);
+  }
+  return keys;
+}
+
+function keysHoldingUnderOperator(
+  operator: string,
+  entries: unknown,
+  context: TemplateContext,
+  test: ConditionKeyTest,
+  notes: string[],
+): Set<string> {
+  const keys = new Set<string>();
+  if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) return keys;
+  if (!context.live && intrinsicName(entries) !== undefined) return keys;
+  for (const [key, values] of Object.entries(entries)) {
+    if (!test.isCandidate(key)) continue;
+    const why = test.whyNot(operator, key, values);
+    if (why === undefined) keys.add(key.toLowerCase());
+    else notes.push(why);
+  }
+  return keys;
+}
+
+function intersect(left: ReadonlySet<string>, right: ReadonlySet<string>): Set<string> {
+  return new Set([...left].filter((key) => right.has(key)));
+}

@@ -15,14 +15,12 @@ import {
   parseOperator,
   principalMembersOf,
   statementsOf,
-  typeName,
+  conditionKeysHolding,
   variableReadingOf,
 } from './policy-statements';
 import {
   ABSENT,
-  Alternative,
   alternativesOf,
-  intrinsicName,
   LIVE_POLICY_CONTEXT,
   literalText,
   PolicyVariableReading,
@@ -300,59 +298,11 @@ interface ConditionReading {
  * `Fn::If` in the block, a key counts only when it is limited in every branch.
  */
 function readConditions(condition: unknown, reading: StatementReading): ConditionReading {
-  const notes: string[] = [];
-  let restrictingKeys: Set<string> | undefined;
-  for (const block of alternativesOf(condition, reading.context)) {
-    const keys = restrictingKeysOfBlock(block, reading, notes);
-    restrictingKeys = restrictingKeys === undefined ? keys : intersect(restrictingKeys, keys);
-  }
-  return { restrictingKeys: restrictingKeys ?? new Set(), notes: [...new Set(notes)] };
-}
-
-function intersect(left: ReadonlySet<string>, right: ReadonlySet<string>): Set<string> {
-  return new Set([...left].filter((key) => right.has(key)));
-}
-
-function restrictingKeysOfBlock(block: Alternative, reading: StatementReading, notes: string[]): Set<string> {
-  const keys = new Set<string>();
-  const value = block.value;
-  if (value === ABSENT || value === undefined) return keys;
-  const builtBy = reading.context.live ? undefined : intrinsicName(value);
-  if (builtBy !== undefined) {
-    notes.push(`the Condition block is built at deploy time (${builtBy}) and cannot be read`);
-    return keys;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    notes.push(`the Condition block is ${withArticle(typeName(value))}, not a JSON object`);
-    return keys;
-  }
-  for (const [operator, operatorBlock] of Object.entries(value)) {
-    let operatorKeys: Set<string> | undefined;
-    for (const entries of alternativesOf(operatorBlock, reading.context)) {
-      const found = restrictingKeysOfOperator(operator, entries.value, reading, notes);
-      operatorKeys = operatorKeys === undefined ? found : intersect(operatorKeys, found);
-    }
-    for (const key of operatorKeys ?? []) keys.add(key);
-  }
-  return keys;
-}
-
-function restrictingKeysOfOperator(
-  operator: string,
-  entries: unknown,
-  reading: StatementReading,
-  notes: string[],
-): Set<string> {
-  const keys = new Set<string>();
-  if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) return keys;
-  if (!reading.context.live && intrinsicName(entries) !== undefined) return keys;
-  for (const [key, values] of Object.entries(entries)) {
-    if (!isCandidateKey(key, reading.kind)) continue;
-    const why = whyConditionDoesNotRestrict(operator, key, values, reading);
-    if (why === undefined) keys.add(key.toLowerCase());
-    else notes.push(why);
-  }
-  return keys;
+  const { keys, notes } = conditionKeysHolding(condition, reading.context, {
+    isCandidate: (key) => isCandidateKey(key, reading.kind),
+    whyNot: (operator, key, values) => whyConditionDoesNotRestrict(operator, key, values, reading),
+  });
+  return { restrictingKeys: keys, notes };
 }
 
 /** Keys worth reading: the guide's list, KMS's caller account, and identity-provider audiences. */

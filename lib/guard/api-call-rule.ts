@@ -8,7 +8,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { GUARDED_API_CALLS, OBJECT_ACL_EVENT_NAMES, PUBLIC_CANNED_ACLS } from '../guard-facts';
+import {
+  GROUP_GRANTEE_MARK,
+  GUARDED_API_CALLS,
+  OBJECT_ACL_EVENT_NAMES,
+  OBJECT_GRANT_HEADERS,
+  PUBLIC_CANNED_ACLS,
+} from '../guard-facts';
 
 /**
  * Creates the rule (construct id `ApiCallRule`). It matches only calls that succeeded (CloudTrail events
@@ -47,8 +53,9 @@ export function renderApiCallRule(
 /**
  * Creates the rules on CloudTrail data events that can make one object public (construct ids
  * `ObjectAclRule` and `PublicObjectUploadRule`): every successful PutObjectAcl (a grant list can be public
- * too), and uploads only with a public canned ACL, so ordinary uploads never invoke the guard. CloudTrail
- * delivers these only for buckets a trail's data event selector names (docs/runbook.md, section 18).
+ * too), and uploads only with a public canned ACL or an `x-amz-grant-*` header naming a group, so ordinary
+ * uploads never invoke the guard. CloudTrail delivers these only for buckets a trail's data event selector
+ * names (docs/runbook.md, section 18).
  *
  * @example
  * renderObjectAclRules(this, guardFunction, deadLetterQueue);
@@ -81,10 +88,16 @@ export function renderObjectAclRules(
     }),
     rule(
       'PublicObjectUploadRule',
-      'registry-guard: uploads with a public canned ACL (CloudTrail data events)',
+      'registry-guard: uploads with a public canned ACL or a grant to a group (CloudTrail data events)',
       {
         eventName: [...uploads],
-        requestParameters: { 'x-amz-acl': [...PUBLIC_CANNED_ACLS] },
+        // One branch per header: EventBridge invokes once for an upload that matches several.
+        $or: [
+          { requestParameters: { 'x-amz-acl': [...PUBLIC_CANNED_ACLS] } },
+          ...OBJECT_GRANT_HEADERS.map((header) => ({
+            requestParameters: { [header]: events.Match.wildcard(`*${GROUP_GRANTEE_MARK}*`) },
+          })),
+        ],
       },
     ),
   ];

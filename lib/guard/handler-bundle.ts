@@ -1,5 +1,6 @@
 /**
- * The guard's Lambda handler as one self-contained file (index.js exporting `handler`, the AWS SDK inside).
+ * The guard's Lambda handler as one self-contained file (index.js exporting `handler`, the AWS SDK inside),
+ * with Security Hub's SDK beside it in a file of its own (security-hub-sdk.js).
  *
  * An installed package ships it prebuilt in dist/handler (`npm run build` runs scripts/build-handler.ts), so
  * a consumer's synth needs neither esbuild nor Docker. Run from this repository's TypeScript sources (tests,
@@ -13,6 +14,13 @@ import type * as esbuild from 'esbuild';
 
 /** The bundle's file name; the Lambda handler is `index.handler`. */
 export const HANDLER_BUNDLE_FILE = 'index.js';
+/**
+ * Security Hub's SDK, bundled on its own beside index.js: index.js requires it (`./security-hub-sdk`, from
+ * lib/remediation/sdk/on-demand.ts) only when findings are on and a run has one to send. Its models are
+ * about a fifth of the handler's size, which every cold start would otherwise parse. The name is the one
+ * import path nothing else in lib/ uses: esbuild leaves every import written so to Node.
+ */
+export const SECURITY_HUB_BUNDLE_FILE = 'security-hub-sdk.js';
 
 /** Where the prebuilt bundle sits beside the compiled construct: dist/lib/guard → dist/handler. */
 const PREBUILT_DIRECTORY = path.join(__dirname, '..', '..', 'handler');
@@ -22,6 +30,8 @@ const PREBUILT_DIRECTORY = path.join(__dirname, '..', '..', 'handler');
  * package barrel (index.ts), whose re-exports would all be evaluated when Lambda loads the bundle.
  */
 const SOURCE_ENTRY = path.join(__dirname, '..', 'remediation', 'entry.ts');
+/** The entry of {@link SECURITY_HUB_BUNDLE_FILE}. */
+const SECURITY_HUB_ENTRY = path.join(__dirname, '..', 'remediation', 'sdk', 'security-hub-sdk.ts');
 
 /** What the bundle is built from besides the handler: the library's sources, which the handler imports. */
 const SOURCE_ROOT = path.join(__dirname, '..');
@@ -51,9 +61,21 @@ export function handlerBundleOptions(outfile: string, entry: string = SOURCE_ENT
     mainFields: ['module', 'main'],
     minify: true,
     sourcemap: false,
-    external: [],
+    // Left to Node at run time: the file of that name beside index.js (SECURITY_HUB_BUNDLE_FILE).
+    external: ['./security-hub-sdk'],
     logLevel: 'warning',
   };
+}
+
+/**
+ * Builds the handler's files into `directory`: index.js and, beside it, {@link SECURITY_HUB_BUNDLE_FILE}.
+ *
+ * @example
+ * buildHandlerBundles(esbuild.buildSync, 'dist/handler');
+ */
+export function buildHandlerBundles(build: typeof esbuild.buildSync, directory: string): void {
+  build(handlerBundleOptions(path.join(directory, HANDLER_BUNDLE_FILE)));
+  build(handlerBundleOptions(path.join(directory, SECURITY_HUB_BUNDLE_FILE), SECURITY_HUB_ENTRY));
 }
 
 /**
@@ -86,7 +108,7 @@ function cachedSourceBundle(): string {
   const staging = `${directory}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
   fs.mkdirSync(staging, { recursive: true });
   try {
-    loadEsbuild().buildSync(handlerBundleOptions(path.join(staging, HANDLER_BUNDLE_FILE)));
+    buildHandlerBundles(loadEsbuild().buildSync, staging);
     fs.renameSync(staging, directory);
   } catch (error) {
     if (!fs.existsSync(path.join(directory, HANDLER_BUNDLE_FILE))) throw error;

@@ -208,6 +208,8 @@ export function renderEnvironment(
     [GUARD_ENVIRONMENT.incidentWindowSeconds]: String(
       (props.incidentWindow ?? DEFAULT_INCIDENT_WINDOW).toSeconds(),
     ),
+    // Only when on, so a guard without findings keeps the environment it had.
+    ...(props.securityHubFindings === true ? { [GUARD_ENVIRONMENT.securityHubFindings]: 'true' } : {}),
     POWERTOOLS_SERVICE_NAME: 'registry-guard',
   };
 }

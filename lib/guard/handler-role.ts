@@ -22,6 +22,7 @@ import {
   GuardMode,
 } from '../guard-facts';
 import { SensitiveRegistryBucket } from '../sensitive-registry-bucket';
+import { grantSecurityHubFindings } from './security-hub-permissions';
 
 /** What the role's permissions are granted on. */
 export interface HandlerPermissionsProps {
@@ -30,6 +31,8 @@ export interface HandlerPermissionsProps {
   readonly notificationTopic: sns.ITopic;
   /** The key of the notice topic when the guard created it; undefined for a supplied topic. */
   readonly noticeTopicKey?: kms.Key;
+  /** Grant what Security Hub findings need (see security-hub-permissions.ts). @default false */
+  readonly securityHubFindings?: boolean;
 }
 
 /**
@@ -72,6 +75,7 @@ export function grantHandlerPermissions(role: iam.Role, props: HandlerPermission
   grantReads(role, props.evidenceBucket);
   grantNotices(role, props.notificationTopic, props.noticeTopicKey);
   if (props.mode === 'remediate') grantTightening(role, props.evidenceBucket);
+  if (props.securityHubFindings === true) grantSecurityHubFindings(role, props.mode, props.evidenceBucket);
   // Decrypt to read the guard's records back; GenerateDataKey only to write evidence, in remediate mode.
   const evidenceKeyActions =
     props.mode === 'remediate' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'];
@@ -115,8 +119,15 @@ function grantReads(role: iam.Role, evidenceBucket: SensitiveRegistryBucket): vo
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'AccountLevelCalls',
-      // ListAllMyBuckets, the account's Block Public Access and PutEvaluations accept no resource ARN.
-      actions: ['s3:ListAllMyBuckets', 's3:GetAccountPublicAccessBlock', 'config:PutEvaluations'],
+      // The account's listings (buckets, access points, Multi-Region Access Points, which the sweep judges),
+      // its Block Public Access and PutEvaluations accept no resource ARN.
+      actions: [
+        's3:ListAllMyBuckets',
+        's3:ListAccessPoints',
+        's3:ListMultiRegionAccessPoints',
+        's3:GetAccountPublicAccessBlock',
+        'config:PutEvaluations',
+      ],
       resources: ['*'],
     }),
   );
@@ -234,18 +245,18 @@ export function acknowledgeRoleFindings(
   acknowledge(
     'AwsSolutions-IAM5[Resource::*]',
     mode === 'remediate'
-      ? 'ListAllMyBuckets, Get/PutAccountPublicAccessBlock and config:PutEvaluations accept no resource ARN.'
-      : 'ListAllMyBuckets, GetAccountPublicAccessBlock and config:PutEvaluations accept no resource ARN.',
+      ? 'ListAllMyBuckets, ListAccessPoints, ListMultiRegionAccessPoints, Get/PutAccountPublicAccessBlock and config:PutEvaluations accept no resource ARN.'
+      : 'ListAllMyBuckets, ListAccessPoints, ListMultiRegionAccessPoints, GetAccountPublicAccessBlock and config:PutEvaluations accept no resource ARN.',
   );
   acknowledge(
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:<AWS::Region>:<AWS::AccountId>:accesspoint/*]',
     mode === 'remediate'
-      ? 'Any access point of the account and Region can open a bucket: the guard reads each one an event names and removes only public statements from its policy.'
-      : 'Any access point of the account and Region can open a bucket: the guard reads each one an event names, and changes none.',
+      ? 'Any access point of the account and Region can open a bucket: the guard reads each one an event names or the sweep lists, and removes only public statements from its policy.'
+      : 'Any access point of the account and Region can open a bucket: the guard reads each one an event names or the sweep lists, and changes none.',
   );
   acknowledge(
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3::<AWS::AccountId>:accesspoint/*]',
-    'Any Multi-Region Access Point of the account can open its buckets: the guard reads the one an event names, and changes none.',
+    'Any Multi-Region Access Point of the account can open its buckets: the guard reads each one an event names or the sweep lists, and changes none.',
   );
   // The finding names the bucket by its logical id, which only the stack can tell.
   const evidenceId = Stack.of(role).getLogicalId(evidenceBucket.bucket.node.defaultChild as CfnElement);

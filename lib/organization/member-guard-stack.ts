@@ -26,6 +26,11 @@ export interface GuardMemberStackProps {
   /** Turn on account-level Block Public Access in every member account. */
   readonly enforceAccountBlockPublicAccess: boolean;
   /**
+   * The organization the member accounts belong to: a registry's grant confined to it (`aws:PrincipalOrgID`)
+   * is inside the registry's zone of trust, unless `guard.trustedOrganizationId` says otherwise.
+   */
+  readonly organizationId: string;
+  /**
    * Tuning of the member accounts' guard; its topics and account-level setting come from the organization.
    * @default the guard's defaults
    */
@@ -58,6 +63,7 @@ export class GuardMemberStack extends StackSetStack {
     );
     this.guard = new PublicAccessGuard(this, 'PublicAccessGuard', {
       ...props.guard,
+      trustedOrganizationId: props.guard?.trustedOrganizationId ?? props.organizationId,
       notificationTopic: onCallTopic,
       alarmTopic,
       enforceAccountBlockPublicAccess: props.enforceAccountBlockPublicAccess,

@@ -53,7 +53,8 @@ export interface OrganizationGuardrailsProps {
 
   /**
    * Tuning of the member accounts' guard (mode, sweep frequency, concurrency, alarms, recorder); its topics
-   * and account-level setting come from the organization.
+   * and account-level setting come from the organization, and its `trustedOrganizationId` defaults to
+   * `organizationId` (a registry may grant the organization under `aws:PrincipalOrgID`).
    * @default the guard's defaults: mode GuardMode.REMEDIATE, a sweep every 24 hours
    */
   readonly guard?: PublicAccessGuardOptions;
@@ -194,6 +195,7 @@ export class OrganizationGuardrails extends Construct {
       assetBuckets,
       assetBucketPrefix,
       enforceAccountBlockPublicAccess: props.enforceAccountBlockPublicAccess ?? true,
+      organizationId: props.organizationId,
       guard: props.guard,
     });
     this.stackSet = new StackSet(this, 'StackSet', {

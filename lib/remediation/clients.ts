@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import type { GuardDependencies } from './handler';
 import { guardRetrySettings } from './retry-strategy';
-import { configServiceSdk, snsSdk, sqsSdk, stsSdk } from './sdk/on-demand';
+import { configServiceSdk, securityHubSdk, snsSdk, sqsSdk, stsSdk } from './sdk/on-demand';
 
 /**
  * Production dependencies: real clients, each with its own throttle-aware retry strategy
@@ -17,7 +17,8 @@ import { configServiceSdk, snsSdk, sqsSdk, stsSdk } from './sdk/on-demand';
  * (service `registry-guard`), the real clock and environment. Each client is a getter that builds it on
  * first use and returns the same one after, so a container never builds a client its events do not use
  * (STS, in Lambda; Config, for CloudTrail events; SNS, until something needs saying; SQS, until a sweep
- * hands out work) nor loads the SDK of Config, SNS, SQS or STS for it (see sdk/on-demand.ts).
+ * hands out work; Security Hub, until a finding goes out) nor loads the SDK of Config, SNS, SQS, STS or
+ * Security Hub for it (see sdk/on-demand.ts).
  *
  * @example
  * const handler = createHandler(defaultDeps());
@@ -30,6 +31,7 @@ export function defaultDeps(): GuardDependencies {
   const sns = once(() => new (snsSdk().SNSClient)(guardRetrySettings('sns')));
   const sts = once(() => new (stsSdk().STSClient)(guardRetrySettings('sts')));
   const sqs = once(() => new (sqsSdk().SQSClient)(guardRetrySettings('sqs')));
+  const securityHub = once(() => new (securityHubSdk().SecurityHubClient)(guardRetrySettings('securityhub')));
   return {
     get s3() {
       return s3();
@@ -48,6 +50,9 @@ export function defaultDeps(): GuardDependencies {
     },
     get sqs() {
       return sqs();
+    },
+    get securityHub() {
+      return securityHub();
     },
     logger: new Logger({ serviceName: 'registry-guard' }),
   };

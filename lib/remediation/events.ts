@@ -10,10 +10,12 @@ import {
   AccountEventName,
   BUCKET_EVENT_NAMES,
   BucketEventName,
+  GROUP_GRANTEE_MARK,
   MULTI_REGION_ACCESS_POINT_EVENT_NAMES,
   MultiRegionAccessPointEventName,
   OBJECT_ACL_EVENT_NAMES,
   ObjectAclEventName,
+  OBJECT_GRANT_HEADERS,
   PUBLIC_CANNED_ACLS,
 } from '../guard-facts';
 import { CloudFormationRequestIds } from './answer/cloudformation-response';
@@ -445,7 +447,12 @@ function parseApiCallEvent(
   if (isOneOf(eventName, ACCOUNT_EVENT_NAMES)) return { ...common, kind: 'account-api-call', eventName };
   if (isOneOf(eventName, ACCESS_POINT_EVENT_NAMES)) {
     const requestParameters = objectOrReject(detail.requestParameters, 'detail.requestParameters');
-    const named = accessPointNamed(requestParameters.name, 'detail.requestParameters.name', common);
+    // The path parameter, or the access point CloudTrail names among the event's resources: whichever the
+    // record carries (the guard has no real record of every call to check the shape against).
+    const named =
+      requestParameters.name !== undefined
+        ? accessPointNamed(requestParameters.name, 'detail.requestParameters.name', common)
+        : accessPointNamed(accessPointResourceArn(detail.resources), 'detail.resources[].ARN', common);
     checkControlAccount(requestParameters, common);
     return { ...common, kind: 'access-point-api-call', eventName, accessPoint: named };
   }
@@ -474,17 +481,22 @@ function parseApiCallEvent(
 }
 
 /**
- * The object a data event names. An upload is guarded only with a public canned ACL: the EventBridge rule
- * matches no other, so one without it is not CloudTrail's (or the rule was changed by hand).
+ * The object a data event names. An upload is guarded only with a public canned ACL or a grant header
+ * naming a group: the EventBridge rule matches no other, so one without either is not CloudTrail's (or the
+ * rule was changed by hand). Whether the grant is public is judged on the ACL read back, not here.
  */
 function objectNamed(
   detail: Fields,
   eventName: ObjectAclEventName,
 ): { bucket: string; key: string; versionId?: string } {
   const requestParameters = objectOrReject(detail.requestParameters, 'detail.requestParameters');
-  if (eventName !== 'PutObjectAcl' && !isOneOf(requestParameters['x-amz-acl'], PUBLIC_CANNED_ACLS)) {
+  if (
+    eventName !== 'PutObjectAcl' &&
+    !isOneOf(requestParameters['x-amz-acl'], PUBLIC_CANNED_ACLS) &&
+    !namesGroupGrantee(requestParameters)
+  ) {
     throw new InvalidEventError(
-      `detail.requestParameters.x-amz-acl ${JSON.stringify(requestParameters['x-amz-acl'])} is not one of ${PUBLIC_CANNED_ACLS.join(', ')}: a ${eventName} without a public canned ACL is not a guarded event`,
+      `detail.requestParameters.x-amz-acl ${JSON.stringify(requestParameters['x-amz-acl'])} is not one of ${PUBLIC_CANNED_ACLS.join(', ')}, and no ${OBJECT_GRANT_HEADERS.join(', ')} names a group: a ${eventName} without a public canned ACL or a grant to a group is not a guarded event`,
     );
   }
   const key = nonEmptyString(requestParameters.key, 'detail.requestParameters.key');
@@ -500,6 +512,17 @@ function objectNamed(
       optionalString(requestParameters.versionId, 'detail.requestParameters.versionId') ??
       optionalString(responseElements['x-amz-version-id'], 'detail.responseElements.x-amz-version-id'),
   };
+}
+
+/**
+ * True when an `x-amz-grant-*` header names a group (a URI grantee), in any case or scheme: the same test as
+ * the EventBridge rule's wildcard on {@link GROUP_GRANTEE_MARK}, so every upload the rule delivers is taken.
+ */
+function namesGroupGrantee(requestParameters: Fields): boolean {
+  return OBJECT_GRANT_HEADERS.some((header) => {
+    const grantees = requestParameters[header];
+    return typeof grantees === 'string' && grantees.includes(GROUP_GRANTEE_MARK);
+  });
 }
 
 /** S3's rule for access point names: 3 to 50 lowercase letters, digits and hyphens. */
@@ -522,6 +545,20 @@ function accessPointNamed(value: unknown, name: string, envelope: ApiCallEventFi
     throw new InvalidEventError(`${name} ${JSON.stringify(accessPoint)} is not an access point name`);
   }
   return accessPoint;
+}
+
+/** The ARN of the one `AWS::S3::AccessPoint` among the event's resources; undefined when not exactly one. */
+function accessPointResourceArn(resources: unknown): unknown {
+  if (!Array.isArray(resources)) return undefined;
+  const arns = resources
+    .filter(
+      (resource): resource is Fields =>
+        resource !== null &&
+        typeof resource === 'object' &&
+        (resource as Fields).type === 'AWS::S3::AccessPoint',
+    )
+    .map((resource) => resource.ARN);
+  return arns.length === 1 ? arns[0] : undefined;
 }
 
 /** S3 Control calls name their account in a header CloudTrail keeps: it must be the event's own. */

@@ -12,7 +12,7 @@ import {
   GetAccessPointPolicyCommand,
   PutAccessPointPolicyCommand,
 } from '@aws-sdk/client-s3-control';
-import { judgeAccessPoint, judgeBlockPublicAccess, PolicyVerdict } from '../exposure';
+import { judgeAccessPoint, judgeBlockPublicAccess, judgeExternalAccess, PolicyVerdict } from '../exposure';
 import { ActionRecord, changeThenVerify, skipped } from './act/actions';
 import { evidenceKey, recordEvidence } from './act/evidence';
 import { claimIncident, IncidentClaim } from './act/incident-claim';
@@ -20,8 +20,9 @@ import { RemediationOutcome } from './act/remediate';
 import { describeError, errorName } from './aws-errors';
 import { BucketDecision, decideBucket } from './decide/decision';
 import { policyWithoutPublicStatements } from './decide/rewrite';
-import { notApplicable } from './guard-bucket';
+import { notApplicable, trustZoneOf } from './guard-bucket';
 import { readBucketState } from './read/bucket-state';
+import { Reading, readingOf } from './read/reading';
 import { BucketOutcome, composeAnnotation, unverifiableOutcome } from './report/outcome';
 import { RunContext } from './run-context';
 
@@ -36,12 +37,11 @@ interface AccessPointState {
   readonly blockPublicAccess?: PublicAccessBlockConfiguration;
   /** The policy text exactly as S3 Control returned it; undefined when there is none. */
   readonly policy?: string;
+  /** Set when the access point was read but its policy could not be: why. */
+  readonly policyUnreadable?: string;
 }
 
-type AccessPointReading =
-  | { readonly status: 'found'; readonly accessPoint: AccessPointState }
-  | { readonly status: 'missing' }
-  | { readonly status: 'unreadable'; readonly error: string };
+type AccessPointReading = Reading<{ readonly accessPoint: AccessPointState }>;
 
 /**
  * Reads, judges and, in remediate mode, closes one access point of the guard's account. Public means what
@@ -82,6 +82,13 @@ async function guardAccessPointUnsafe(run: RunContext, name: string): Promise<Bu
       `access point ${name} serves a bucket of account ${accessPoint.bucketAccountId}, which its owner guards`,
     );
   }
+  if (accessPoint.policyUnreadable !== undefined) {
+    // Who this access point lets in cannot be told: the bucket it opens is not verified.
+    return unverifiableOutcome(
+      accessPoint.bucket,
+      `reading access point ${name}'s policy failed: ${accessPoint.policyUnreadable}`,
+    );
+  }
   const verdict = judgeAccessPoint({ policy: accessPoint.policy, networkOrigin: accessPoint.networkOrigin });
   const [bucketReading, accountBlockPublicAccess, ledger] = await Promise.all([
     readBucketState(run.s3, accessPoint.bucket, run.accountId),
@@ -116,6 +123,18 @@ async function guardAccessPointUnsafe(run: RunContext, name: string): Promise<Bu
     bucketReading.state.blockPublicAccess,
     accountBlockPublicAccess.status === 'found' ? accountBlockPublicAccess.configuration : undefined,
   );
+  const external = decision.isRegistry ? externalButNotPublic(run, accessPoint, verdict) : [];
+  if (!verdict.isPublic && external.length > 0) {
+    return outcomeOf(accessPoint.bucket, {
+      compliance: 'NON_COMPLIANT',
+      isRegistry: true,
+      problems: [`access point ${name} grants outside the zone of trust`],
+      reasons: [],
+      notes: ownNotes,
+      externalAccess: external,
+      whyUnchanged: 'an external grant is for a person to judge; the guard removes only what is public',
+    });
+  }
   if (!verdict.isPublic) return compliant(accessPoint, decision, ownNotes);
   if (!decision.isRegistry && decision.compliance === 'NOT_APPLICABLE') {
     return outcomeOf(accessPoint.bucket, {
@@ -136,6 +155,7 @@ async function guardAccessPointUnsafe(run: RunContext, name: string): Promise<Bu
     `access point ${name} public via its policy${restrictedBy === undefined ? '' : ' (neutralised)'}`,
   ];
   const notes = [...ownNotes];
+  const externalAccess = external.length === 0 ? undefined : external;
   if (run.settings.mode !== 'remediate') {
     return outcomeOf(accessPoint.bucket, {
       compliance: 'NON_COMPLIANT',
@@ -143,6 +163,7 @@ async function guardAccessPointUnsafe(run: RunContext, name: string): Promise<Bu
       problems,
       reasons: reasonsOf(name, verdict),
       notes,
+      externalAccess,
     });
   }
   const remediation = await closeAccessPoint(run, accessPoint, decision, verdict, restrictedBy);
@@ -154,6 +175,7 @@ async function guardAccessPointUnsafe(run: RunContext, name: string): Promise<Bu
     notes,
     incident: remediation.incident,
     remediation,
+    externalAccess,
   });
 }
 
@@ -313,15 +335,16 @@ async function applyAccessPointRewrite(
 
 /** GetAccessPoint and GetAccessPointPolicy, both for the guard's own account (S3 Control's AccountId). */
 async function readAccessPoint(run: RunContext, name: string): Promise<AccessPointReading> {
-  try {
+  return readingOf(async (): Promise<AccessPointReading> => {
     const [description, policy] = await Promise.all([
       run.s3Control.send(new GetAccessPointCommand({ AccountId: run.accountId, Name: name })),
       run.s3Control
         .send(new GetAccessPointPolicyCommand({ AccountId: run.accountId, Name: name }))
-        .then((output) => (output.Policy === '' ? undefined : output.Policy))
+        .then((output) => ({ policy: output.Policy === '' ? undefined : output.Policy }))
         .catch((error: unknown) => {
-          if (errorName(error) === 'NoSuchAccessPointPolicy') return undefined;
-          throw error;
+          if (errorName(error) === 'NoSuchAccessPointPolicy') return { policy: undefined };
+          // Kept apart: the access point itself says which bucket the unknown policy opens.
+          return { policy: undefined, policyUnreadable: describeError(error) };
         }),
     ]);
     if (description.Bucket === undefined || description.Bucket === '') {
@@ -336,13 +359,10 @@ async function readAccessPoint(run: RunContext, name: string): Promise<AccessPoi
         // Anything but an explicit VPC origin is judged as internet-facing: never looser.
         networkOrigin: description.NetworkOrigin === 'VPC' ? 'VPC' : 'Internet',
         blockPublicAccess: description.PublicAccessBlockConfiguration,
-        policy,
+        ...policy,
       },
     };
-  } catch (error) {
-    if (errorName(error) === 'NoSuchAccessPoint') return { status: 'missing' };
-    return { status: 'unreadable', error: describeError(error) };
-  }
+  }, ['NoSuchAccessPoint']);
 }
 
 /** RestrictPublicBuckets at any level keeps a public access point policy from the public. */
@@ -363,6 +383,22 @@ function accessPointNotes(accessPoint: AccessPointState): string[] {
   return [
     `access point ${accessPoint.name}'s own Block Public Access is off (${settingsOff.join(', ')}); S3 cannot change it after creation, so only its policy keeps it private`,
   ];
+}
+
+/**
+ * A registry's access point statements that grant outside its zone of trust without being public: paged,
+ * never removed (the public ones are the public judgement's to name and remove).
+ */
+function externalButNotPublic(
+  run: RunContext,
+  accessPoint: AccessPointState,
+  verdict: PolicyVerdict,
+): string[] {
+  if (accessPoint.policy === undefined) return [];
+  const publicIndexes = new Set(verdict.publicStatements.map((statement) => statement.index));
+  return judgeExternalAccess(accessPoint.policy, trustZoneOf(run), { kind: 'accessPoint' })
+    .externalStatements.filter((statement) => !publicIndexes.has(statement.index))
+    .map((statement) => `access point ${accessPoint.name} ${statement.label}: ${statement.reason}`);
 }
 
 function reasonsOf(name: string, verdict: PolicyVerdict): string[] {

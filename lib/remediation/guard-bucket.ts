@@ -306,7 +306,7 @@ function bucketOutcome(
  * A registry's zone of trust: the guard's account, and what the deployment trusts. Never read from the
  * bucket's tags: whoever may tag a bucket must not be able to widen its zone.
  */
-function trustZoneOf(run: RunContext): TrustZone {
+export function trustZoneOf(run: RunContext): TrustZone {
   return {
     accountId: run.accountId,
     organizationId: run.settings.trustedOrganizationId,

@@ -10,11 +10,12 @@ import { ActionRecord, changeThenVerify, skipped } from './act/actions';
 import { evidenceKey, recordEvidence } from './act/evidence';
 import { claimIncident, IncidentClaim } from './act/incident-claim';
 import { RemediationOutcome } from './act/remediate';
-import { describeError, errorName } from './aws-errors';
+import { describeError } from './aws-errors';
 import { BucketDecision, decideBucket } from './decide/decision';
 import { aclWithoutPublicGrants } from './decide/rewrite';
 import { notApplicable } from './guard-bucket';
 import { BucketAcl, expectedBucketOwner, readBucketState, readOwnership } from './read/bucket-state';
+import { Reading, readingOf } from './read/reading';
 import { BucketOutcome, composeAnnotation, unverifiableOutcome } from './report/outcome';
 import { RunContext } from './run-context';
 
@@ -25,10 +26,7 @@ export interface ObjectRef {
   readonly versionId?: string;
 }
 
-type AclReading =
-  | { readonly status: 'found'; readonly acl: BucketAcl }
-  | { readonly status: 'missing' }
-  | { readonly status: 'unreadable'; readonly error: string };
+type AclReading = Reading<{ readonly acl: BucketAcl }>;
 
 /**
  * Judges one object's ACL. With `BucketOwnerEnforced` ACLs do not apply: nothing is read or changed.
@@ -281,7 +279,7 @@ async function closeObjectAcl(
 }
 
 async function readObjectAcl(run: RunContext, object: ObjectRef): Promise<AclReading> {
-  try {
+  return readingOf(async (): Promise<AclReading> => {
     const output = await run.s3.send(
       new GetObjectAclCommand({
         Bucket: object.bucket,
@@ -291,12 +289,7 @@ async function readObjectAcl(run: RunContext, object: ObjectRef): Promise<AclRea
       }),
     );
     return { status: 'found', acl: { Owner: output.Owner, Grants: output.Grants ?? [] } };
-  } catch (error) {
-    const name = errorName(error);
-    if (name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NoSuchBucket')
-      return { status: 'missing' };
-    return { status: 'unreadable', error: describeError(error) };
-  }
+  }, ['NoSuchKey', 'NoSuchVersion', 'NoSuchBucket']);
 }
 
 function describeObject(object: ObjectRef): string {

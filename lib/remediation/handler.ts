@@ -7,6 +7,7 @@ import { randomUUID } from 'crypto';
 import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ControlClient } from '@aws-sdk/client-s3-control';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -54,6 +55,12 @@ export interface GuardDependencies {
    * @default none: a sweep with SWEEP_QUEUE_URL set fails, saying so
    */
   readonly sqs?: SQSClient;
+  /**
+   * Security Hub's client, read only when SECURITY_HUB_FINDINGS is on and a run has a finding to send or to
+   * resolve.
+   * @default none: with SECURITY_HUB_FINDINGS on, findings are logged as not sent, and nothing else changes
+   */
+  readonly securityHub?: SecurityHubClient;
   /** How a fanned-out sweep divides and paces its work. @default {@link DEFAULT_SWEEP_TUNING} */
   readonly sweepTuning?: Partial<SweepTuning>;
   /** @default a logger that writes nothing */
@@ -138,6 +145,9 @@ export function createHandler(deps: GuardDependencies): GuardHandler {
         },
         get sns() {
           return deps.sns;
+        },
+        get securityHub() {
+          return deps.securityHub;
         },
         settings,
         logger,

@@ -13,7 +13,9 @@
  * loops are not detected and removed registry tags are not noticed), NOTIFY_TOPIC_ARN (on-call SNS topic),
  * MAX_EXEMPTION_DAYS (default 90), RELEASED_REGISTRY_BUCKETS, INCIDENT_WINDOW_SECONDS (default 900),
  * SWEEP_QUEUE_URL (the sweep queue a periodic sweep fans out through; the function also consumes it),
- * GUARD_TRUSTED_ORGANIZATION_ID and GUARD_TRUSTED_ACCOUNT_IDS (a registry's zone of trust besides the account).
+ * GUARD_TRUSTED_ORGANIZATION_ID and GUARD_TRUSTED_ACCOUNT_IDS (a registry's zone of trust besides the account),
+ * SECURITY_HUB_FINDINGS (`true`: remediations, failed remediations and unverifiable buckets become Security
+ * Hub findings).
  */
 export { handler } from './entry';
 export { createHandler } from './handler';
@@ -32,6 +34,7 @@ export type {
 
 // What one invocation did: GuardResult and every type it names.
 export type { GuardResult } from './report/run-report';
+export type { SecurityHubDelivery } from './report/security-hub';
 export type { BucketOutcome } from './report/outcome';
 export type { ComplianceVerdict } from './decide/decision';
 export type { IncidentClaim } from './act/incident-claim';

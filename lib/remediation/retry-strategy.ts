@@ -319,7 +319,7 @@ export class GuardRetryStrategy implements RetryStrategyV2 {
 }
 
 /** The AWS clients the guard creates; each gets its own strategy, so one service's trouble stays its own. */
-export type GuardService = 's3' | 's3-control' | 'config' | 'sns' | 'sts' | 'sqs';
+export type GuardService = 's3' | 's3-control' | 'config' | 'sns' | 'sts' | 'sqs' | 'securityhub';
 
 /**
  * A new strategy for one client.

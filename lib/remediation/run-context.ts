@@ -6,6 +6,7 @@
 import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3ControlClient } from '@aws-sdk/client-s3-control';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { AccountBlockPublicAccessReading, readAccountBlockPublicAccess } from './read/account-state';
 import { RegistryLedger } from './read/registry-ledger';
@@ -44,6 +45,8 @@ export interface RunContext {
   readonly s3Control: S3ControlClient;
   readonly config: ConfigServiceClient;
   readonly sns: SNSClient;
+  /** Undefined when the handler was given none: findings are then logged as not sent. */
+  readonly securityHub?: SecurityHubClient;
   readonly settings: GuardSettings;
   readonly logger: GuardLogger;
   /** What triggered the run, in words: `CloudTrail PutBucketPolicy at ...`. */

@@ -35,6 +35,8 @@ export interface GuardSettings {
   readonly trustedOrganizationId?: string;
   /** Accounts a registry's zone of trust holds besides the guard's own (GUARD_TRUSTED_ACCOUNT_IDS). */
   readonly trustedAccountIds: readonly string[];
+  /** Remediations, failed ones and unverifiable buckets become Security Hub findings (SECURITY_HUB_FINDINGS). */
+  readonly securityHubFindings: boolean;
   /** Problems with the settings themselves, each logged as a warning; the guard falls back to a safe default. */
   readonly warnings: readonly string[];
 }
@@ -44,9 +46,9 @@ export type GuardEnvironment = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads GUARD_MODE (default `remediate`), EVIDENCE_BUCKET, NOTIFY_TOPIC_ARN, AWS_REGION, MAX_EXEMPTION_DAYS,
- * RELEASED_REGISTRY_BUCKETS, INCIDENT_WINDOW_SECONDS and SWEEP_QUEUE_URL. An unknown GUARD_MODE means report mode: a typo must
- * never let the guard change buckets its operator meant it only to watch. An unreadable number falls back
- * to its default, never to "unlimited".
+ * RELEASED_REGISTRY_BUCKETS, INCIDENT_WINDOW_SECONDS, SWEEP_QUEUE_URL and SECURITY_HUB_FINDINGS. An unknown
+ * GUARD_MODE means report mode: a typo must never let the guard change buckets its operator meant it only to
+ * watch. An unreadable number falls back to its default, never to "unlimited".
  *
  * @example
  * readGuardSettings({ GUARD_MODE: 'Report', AWS_REGION: 'eu-west-1' }).mode; // 'report'
@@ -90,6 +92,11 @@ export function readGuardSettings(env: GuardEnvironment): GuardSettings {
     sweepQueueUrl: sweepQueueUrl(env[GUARD_ENVIRONMENT.sweepQueueUrl], warnings),
     trustedOrganizationId: trustedOrganizationId(env[GUARD_ENVIRONMENT.trustedOrganizationId], warnings),
     trustedAccountIds: trustedAccountIds(env[GUARD_ENVIRONMENT.trustedAccountIds], warnings),
+    securityHubFindings: flag(
+      env[GUARD_ENVIRONMENT.securityHubFindings],
+      GUARD_ENVIRONMENT.securityHubFindings,
+      warnings,
+    ),
     warnings,
   };
 }
@@ -142,6 +149,15 @@ function trustedAccountIds(value: string | undefined, warnings: string[]): strin
     );
   }
   return ids.filter((id) => /^\d{12}$/.test(id));
+}
+
+/** `true` or `false` (any case); anything else is a warning and off: the construct writes only these two. */
+function flag(value: string | undefined, name: string, warnings: string[]): boolean {
+  const text = nonEmpty(value)?.toLowerCase();
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  warnings.push(`${name} "${nonEmpty(value)}" is not true or false: treated as false`);
+  return false;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

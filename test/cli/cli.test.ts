@@ -117,12 +117,18 @@ describe('registry-guard check: exit codes', () => {
             Type: 'AWS::S3::Bucket',
             Properties: {
               CorsConfiguration: { CorsRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] },
+              // Stated, not acknowledged: RegistryGuard-S3BlockPublicAccess cannot be acknowledged on a registry.
+              PublicAccessBlockConfiguration: {
+                BlockPublicAcls: true,
+                IgnorePublicAcls: true,
+                BlockPublicPolicy: true,
+                RestrictPublicBuckets: true,
+              },
               Tags: [{ Key: 'registry-guard:classification', Value: 'sensitive-registry' }],
             },
             Metadata: {
               cdk_nag: {
                 rules_to_suppress: [
-                  'S3BlockPublicAccess',
                   'S3RegistryKmsEncryption',
                   'S3RegistryTlsOnly',
                   'S3RegistryVersioning',

@@ -390,6 +390,13 @@ describe('OrganizationGuardrails', () => {
     });
   });
 
+  test("members trust the organization: a registry's grant under aws:PrincipalOrgID of it is inside the zone", () => {
+    const handler = onlyResource(member, 'AWS::Lambda::Function');
+    expect(handler.Properties?.Environment).toMatchObject({
+      Variables: { GUARD_TRUSTED_ORGANIZATION_ID: BASE_PROPS.organizationId },
+    });
+  });
+
   test('account-level Block Public Access: the custom resource is served by the guard, with no new permission', () => {
     const resources = member.findResources(ACCOUNT_BLOCK_PUBLIC_ACCESS_RESOURCE_TYPE);
     expect(Object.values(resources)).toEqual([
@@ -440,7 +447,7 @@ describe('OrganizationGuardrails', () => {
     const singleGuard = guardResources(singleResources);
     const memberGuard = guardResources(memberResources);
     // The differences are exactly the topics (the organization's, for notices and alarms alike, not two per
-    // account) and the deploy-time account setting (on for the organization).
+    // account), the deploy-time account setting (on for the organization) and the organization trusted.
     const withoutHash = (id: string): string => id.replace(/[0-9A-F]{8}$/, '');
     expect(
       [...singleGuard.keys()]
@@ -464,8 +471,12 @@ describe('OrganizationGuardrails', () => {
     const withoutTopic = (resource: CfnResource): unknown => {
       const properties = JSON.parse(JSON.stringify(resource.Properties ?? {})) as Record<string, unknown>;
       if (resource.Type === 'AWS::Lambda::Function') {
-        (properties.Environment as { Variables: Record<string, unknown> }).Variables.NOTIFY_TOPIC_ARN =
-          'TOPIC';
+        const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        variables.NOTIFY_TOPIC_ARN = 'TOPIC';
+        // Members trust their organization (the single-account example has none to trust).
+        if (variables.GUARD_TRUSTED_ORGANIZATION_ID === BASE_PROPS.organizationId) {
+          delete variables.GUARD_TRUSTED_ORGANIZATION_ID;
+        }
         (properties.Code as Record<string, unknown>).S3Bucket = 'ASSETS';
       }
       if (resource.Type === 'AWS::CloudWatch::Alarm') properties.AlarmActions = ['TOPIC'];

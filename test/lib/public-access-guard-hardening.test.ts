@@ -419,7 +419,9 @@ describe('PublicAccessGuard function role: least privilege by mode', () => {
         's3:GetObject',
         's3:GetObjectAcl',
         's3:GetObjectVersionAcl',
+        's3:ListAccessPoints', // the sweep lists them
         's3:ListAllMyBuckets',
+        's3:ListMultiRegionAccessPoints', // the sweep lists them (us-west-2)
         's3:ListBucket',
         'sns:Publish',
         // Report mode sweeps too: it queues and consumes sweep batches, which changes no bucket.

@@ -349,7 +349,9 @@ describe('PublicAccessGuard', () => {
         's3:GetObject',
         's3:GetObjectAcl', // object ACLs only, never object data
         's3:GetObjectVersionAcl',
+        's3:ListAccessPoints', // the sweep lists them
         's3:ListAllMyBuckets',
+        's3:ListMultiRegionAccessPoints', // the sweep lists them (us-west-2)
         's3:ListBucket',
         's3:PutAccessPointPolicy',
         's3:PutAccountPublicAccessBlock',
@@ -368,12 +370,14 @@ describe('PublicAccessGuard', () => {
       ].sort(),
     );
     const starResources = statements.filter((statement) => statement.Resource === '*');
-    // ListAllMyBuckets, the account's Block Public Access and PutEvaluations have no resource-level permissions.
+    // The account's listings, its Block Public Access and PutEvaluations have no resource-level permissions.
     expect(starResources.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(
       [
         'config:PutEvaluations',
         's3:GetAccountPublicAccessBlock',
+        's3:ListAccessPoints', // the sweep lists them
         's3:ListAllMyBuckets',
+        's3:ListMultiRegionAccessPoints', // the sweep lists them (us-west-2)
         's3:PutAccountPublicAccessBlock',
       ].sort(),
     );
@@ -399,7 +403,7 @@ describe('PublicAccessGuard', () => {
     }
   });
 
-  test('object ACL data events: PutObjectAcl always, uploads only with a public canned ACL', () => {
+  test('object ACL data events: PutObjectAcl always, uploads only with a public canned ACL or a grant to a group', () => {
     const patterns = Object.values(template.findResources('AWS::Events::Rule')).map(
       (rule) =>
         (rule as { Properties: { EventPattern: { detail: Record<string, unknown> } } }).Properties
@@ -414,7 +418,17 @@ describe('PublicAccessGuard', () => {
       eventSource: ['s3.amazonaws.com'],
       errorCode: [{ exists: false }],
       eventName: ['PutObject', 'CopyObject'],
-      requestParameters: { 'x-amz-acl': ['public-read', 'public-read-write', 'authenticated-read'] },
+      // A grant header names a group only with a URI, and every URI has a "/" (no canonical id has one).
+      $or: [
+        { requestParameters: { 'x-amz-acl': ['public-read', 'public-read-write', 'authenticated-read'] } },
+        ...[
+          'x-amz-grant-read',
+          'x-amz-grant-read-acp',
+          'x-amz-grant-write-acp',
+          'x-amz-grant-full-control',
+          'x-amz-grant-write',
+        ].map((header) => ({ requestParameters: { [header]: [{ wildcard: '*/*' }] } })),
+      ],
     });
   });
 

@@ -129,7 +129,7 @@ describe('the packed tarball in a fresh JavaScript app without esbuild or Docker
 
   test('ships the prebuilt handler and no TypeScript sources', () => {
     const installed = path.join(appModules, 'registry-guard');
-    expect(fs.readdirSync(path.join(installed, 'dist/handler'))).toEqual(['index.js']);
+    expect(fs.readdirSync(path.join(installed, 'dist/handler'))).toEqual(['index.js', 'security-hub-sdk.js']);
     expect(fs.existsSync(path.join(installed, 'lib/remediation/index.ts'))).toBe(false);
   });
 
@@ -160,7 +160,7 @@ describe('the packed tarball in a fresh JavaScript app without esbuild or Docker
     const assetHash = (functions[0].Properties.Code?.S3Key ?? '').replace(/\.zip$/, '');
     expect(assets.files[assetHash]?.source.packaging).toBe('zip');
     const assetDirectory = path.join(cloudAssembly, assets.files[assetHash].source.path);
-    expect(fs.readdirSync(assetDirectory)).toEqual(['index.js']);
+    expect(fs.readdirSync(assetDirectory)).toEqual(['index.js', 'security-hub-sdk.js']);
     const shipped = fs.readFileSync(path.join(appModules, 'registry-guard/dist/handler/index.js'));
     expect(fs.readFileSync(path.join(assetDirectory, 'index.js')).equals(shipped)).toBe(true);
 

@@ -13,8 +13,10 @@ const REMEDIATION_ENTRY = path.join(REPO, 'lib/remediation/index.ts');
 
 /** `registry-guard`. */
 const ROOT_EXPORTS = [
+  'AcceptedAcknowledgement',
   'AccessPointAccess',
   'AccessPointNetworkOrigin',
+  'AcknowledgementVerdict',
   'AclVerdict',
   'AppFacts',
   'BlockPublicAccessSetting',
@@ -43,6 +45,8 @@ const ROOT_EXPORTS = [
   'PublicGroup',
   'PublicStatement',
   'REGISTRY_GUARD_RULES',
+  'RefusalCause',
+  'RefusedAcknowledgement',
   'RegistryGuardChecks',
   'RegistryGuardChecksProps',
   'RegistryGuardRule',
@@ -114,6 +118,7 @@ const REMEDIATION_EXPORTS = [
   'PublicStatement',
   'RejectedCustomResourceRequest',
   'RemediationOutcome',
+  'SecurityHubDelivery',
   'StillPublicError',
   'SweepTuning',
   'createHandler',

@@ -231,6 +231,7 @@ describe('ConfigurationItemChangeNotification: an opened registry bucket', () =>
       `Evidence: ${evidenceUri}`,
       `Evidence version: ${version}`,
       `Evidence SHA-256: ${sha256}`,
+      `  npx registry-guard restore ${evidenceUri} --version-id ${version} --sha256 ${sha256}`,
       `  aws s3api get-object --bucket ${EVIDENCE_BUCKET} --key ${EVIDENCE_KEY} --version-id ${version} evidence.json`,
       `  echo "${sha256}  evidence.json" | sha256sum -c -   # stop here unless it says OK`,
       `  jq -r '.before.policy' evidence.json > policy.json`,

@@ -355,6 +355,7 @@ describe('readGuardSettings', () => {
       releasedRegistries: new Set(),
       incidentWindowMs: 15 * 60 * 1000,
       trustedAccountIds: [],
+      securityHubFindings: false,
       warnings: [],
     });
   });

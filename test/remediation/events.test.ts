@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { InvalidEventError } from '../../lib/remediation/errors';
 import { parseGuardEvent } from '../../lib/remediation/events';
 import {
@@ -205,5 +207,65 @@ describe('malformed events are rejected before any AWS call', () => {
     const account = new FakeAccount();
     await expect(account.handler()({ surprise: true })).rejects.toBeInstanceOf(InvalidEventError);
     expect(account.logger.entries[0].attributes).toEqual({ event: '{"surprise":true}' });
+  });
+});
+
+describe('S3 Control access point events: the name from the path parameter or the resources', () => {
+  const FIXTURE = path.join(
+    __dirname,
+    '..',
+    'fixtures',
+    'remediation',
+    'cloudtrail-put-access-point-policy.json',
+  );
+  const accessPointEvent = (
+    change: (detail: { requestParameters: Record<string, unknown>; resources: unknown }) => void,
+  ): Record<string, unknown> => {
+    const event = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
+    change(event.detail as { requestParameters: Record<string, unknown>; resources: unknown });
+    return event;
+  };
+
+  test('requestParameters.name, as recorded for the path parameter', () => {
+    expect(parseGuardEvent(accessPointEvent(() => undefined))).toMatchObject({
+      kind: 'access-point-api-call',
+      eventName: 'PutAccessPointPolicy',
+      accessPoint: 'roll-analytics',
+    });
+  });
+
+  test('without it, the one AWS::S3::AccessPoint among the resources', () => {
+    const event = accessPointEvent((detail) => {
+      delete detail.requestParameters.name;
+    });
+    expect(parseGuardEvent(event)).toMatchObject({ accessPoint: 'roll-analytics' });
+  });
+
+  test.each([
+    ['no name and no resources', (detail: { resources: unknown }) => (detail.resources = undefined)],
+    [
+      'no name and two access points among the resources',
+      (detail: { resources: unknown }) =>
+        (detail.resources = [
+          { type: 'AWS::S3::AccessPoint', ARN: 'arn:aws:s3:us-east-1:123456789012:accesspoint/a' },
+          { type: 'AWS::S3::AccessPoint', ARN: 'arn:aws:s3:us-east-1:123456789012:accesspoint/b' },
+        ]),
+    ],
+    [
+      'no name and an access point of another account among the resources',
+      (detail: { resources: unknown }) =>
+        (detail.resources = [
+          {
+            type: 'AWS::S3::AccessPoint',
+            ARN: 'arn:aws:s3:us-east-1:999988887777:accesspoint/roll-analytics',
+          },
+        ]),
+    ],
+  ])('%s: refused, loudly', (_case, change) => {
+    const event = accessPointEvent((detail) => {
+      delete detail.requestParameters.name;
+      change(detail);
+    });
+    expect(() => parseGuardEvent(event)).toThrow(InvalidEventError);
   });
 });

@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import { ConfigServiceClient, Evaluation, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import {
   CreateBucketCommand,
   GetObjectAclCommand,
@@ -25,6 +25,8 @@ import {
   GetAccessPointPolicyCommand,
   GetMultiRegionAccessPointCommand,
   GetMultiRegionAccessPointPolicyCommand,
+  ListAccessPointsCommand,
+  ListMultiRegionAccessPointsCommand,
   PutAccessPointPolicyCommand,
   PutMultiRegionAccessPointPolicyCommand,
   S3ControlClient,
@@ -39,11 +41,14 @@ import {
   ALL_ON,
   auditorStatement,
   cloudTrailBucketEvent,
+  lambdaContext,
   policyOf,
   publicStatement,
   RecordingLogger,
   REGISTRY_TAG,
+  scheduledEvent,
 } from './support';
+import { ACCESS_POINT_PAGE_SIZE } from '../../lib/remediation/sweep/access-point-pages';
 import { liveBlockPublicAccess, livePolicy } from '../support/live-bucket';
 import {
   motoAvailable,
@@ -157,8 +162,13 @@ describeWithMoto('access point events against moto on loopback', () => {
     mockClient(config);
     published = [];
     const sns = mockClient(deps.sns);
-    sns.callsFake((input: { Subject?: string; Message?: string }) => {
-      published.push(input);
+    sns.callsFake((input: { Subject?: string; Message?: string; MessageStructure?: string }) => {
+      // Notices carry a text per protocol: what on-call reads by email is the default one.
+      const message =
+        input.MessageStructure === 'json'
+          ? (JSON.parse(input.Message ?? '{}') as { default?: string }).default
+          : input.Message;
+      published.push({ Subject: input.Subject, Message: message });
       return { MessageId: 'm' };
     });
     sent = [];
@@ -373,6 +383,121 @@ describeWithMoto('access point events against moto on loopback', () => {
     });
   });
 
+  /** Config's evaluations, captured in the order sent. */
+  function captureEvaluations(): { id: string; type: string; at: string }[] {
+    const captured: { id: string; type: string; at: string }[] = [];
+    config = new ConfigServiceClient({});
+    mockClient(config)
+      .on(PutEvaluationsCommand)
+      .callsFake((input: { Evaluations?: Evaluation[] }) => {
+        for (const evaluation of input.Evaluations ?? []) {
+          captured.push({
+            id: evaluation.ComplianceResourceId ?? '',
+            type: evaluation.ComplianceType ?? '',
+            at: new Date(evaluation.OrderingTimestamp ?? 0).toISOString(),
+          });
+        }
+        return { FailedEvaluations: [] };
+      });
+    return captured;
+  }
+
+  describe('the sweep judges access points too', () => {
+    test('without a sweep queue: every access point, page by page; a public one on a registry is closed and the registry NON_COMPLIANT right after its own evaluation', async () => {
+      const original = apPolicy(publicApStatement('roll-analytics'), auditorApStatement('roll-analytics'));
+      await bucketWithAccessPoint('electoral-roll', 'roll-analytics', {
+        tags: [REGISTRY_TAG],
+        policy: original,
+      });
+      // The registry's own settings are its baseline: only the access point opens it.
+      await s3.send(
+        new PutPublicAccessBlockCommand({ Bucket: 'electoral-roll', PublicAccessBlockConfiguration: ALL_ON }),
+      );
+      // More private access points than one page (24) holds, on an ordinary bucket.
+      await s3.send(new CreateBucketCommand({ Bucket: 'quiet' }));
+      for (let index = 0; index < ACCESS_POINT_PAGE_SIZE + 2; index += 1) {
+        const name = `quiet-${String(index).padStart(2, '0')}`;
+        await deps.s3Control.send(
+          new CreateAccessPointCommand({ AccountId: ACCOUNT, Name: name, Bucket: 'quiet' }),
+        );
+        await deps.s3Control.send(
+          new PutAccessPointPolicyCommand({
+            AccountId: ACCOUNT,
+            Name: name,
+            Policy: apPolicy(auditorApStatement(name)),
+          }),
+        );
+      }
+      sent.length = 0;
+      const evaluations = captureEvaluations();
+
+      const result = await guard()(
+        scheduledEvent(),
+        lambdaContext(() => 280_000),
+      );
+
+      expect(sent.filter((command) => command === 'ListAccessPointsCommand')).toHaveLength(2);
+      expect(sent).not.toContain('ListMultiRegionAccessPointsCommand'); // us-east-1: not the MRAP Region
+      expect(JSON.parse((await accessPointPolicy('roll-analytics')) ?? '').Statement).toEqual([
+        auditorApStatement('roll-analytics'),
+      ]);
+      const sweptAt = '2026-11-25T03:00:00.000Z';
+      const justAfter = '2026-11-25T03:00:00.001Z';
+      expect(evaluations.filter((evaluation) => evaluation.id === 'electoral-roll')).toEqual([
+        expect.objectContaining({ at: sweptAt }),
+        { id: 'electoral-roll', type: 'NON_COMPLIANT', at: justAfter },
+      ]);
+      // Private access points say nothing about their bucket: its own evaluation stands.
+      expect(evaluations.filter((evaluation) => evaluation.id === 'quiet')).toEqual([
+        { id: 'quiet', type: 'COMPLIANT', at: sweptAt },
+      ]);
+      expect(evaluations.every((evaluation) => !/access point/.test(evaluation.id))).toBe(true);
+      expect(result.buckets.filter((outcome) => outcome.problems.length > 0)).toEqual([
+        expect.objectContaining({
+          bucket: 'electoral-roll',
+          // RestrictPublicBuckets on the bucket neutralises it: that still counts against a registry.
+          problems: ['access point roll-analytics public via its policy (neutralised)'],
+        }),
+      ]);
+      expect(published.map((notice) => notice.Subject)).toEqual([
+        'registry-guard: closed non-compliant registry bucket electoral-roll',
+      ]);
+    });
+
+    test('a listing that fails is one "could not verify" in the sweep digest, never nothing to judge', async () => {
+      await s3.send(new CreateBucketCommand({ Bucket: 'quiet' }));
+      const evaluations = captureEvaluations();
+      deps.s3Control.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'ListAccessPointsCommand') {
+            throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'denyListAccessPoints' },
+      );
+
+      const result = await guard()(
+        scheduledEvent(),
+        lambdaContext(() => 280_000),
+      );
+
+      expect(result.buckets).toContainEqual(
+        expect.objectContaining({
+          bucket: `access points of account ${ACCOUNT}`,
+          compliance: 'NON_COMPLIANT',
+          unverifiable: expect.stringContaining('AccessDenied'),
+        }),
+      );
+      expect(evaluations.map((evaluation) => evaluation.id)).not.toContain(
+        `access points of account ${ACCOUNT}`,
+      );
+      expect(published).toHaveLength(1);
+      expect(published[0].Subject).toMatch(/COULD NOT VERIFY/);
+      expect(published[0].Message).toContain(`access points of account ${ACCOUNT}`);
+    });
+  });
+
   describe('Multi-Region Access Points (S3 Control mocked: moto has none)', () => {
     function mrapGuard(): { handler: GuardHandler; control: ReturnType<typeof mockClient> } {
       const s3Control = new S3ControlClient({ region: 'us-west-2' });
@@ -453,6 +578,59 @@ describeWithMoto('access point events against moto on loopback', () => {
         expect.objectContaining({ bucket: 'electoral-roll', compliance: 'COMPLIANT' }),
       ]);
       expect(published).toEqual([]);
+    });
+
+    test('the sweep in us-west-2 lists Multi-Region Access Points and pages about a public one; elsewhere it does not list them', async () => {
+      await s3.send(new CreateBucketCommand({ Bucket: 'electoral-roll' }));
+      await s3.send(
+        new PutBucketTaggingCommand({ Bucket: 'electoral-roll', Tagging: { TagSet: [REGISTRY_TAG] } }),
+      );
+      const evaluations = captureEvaluations();
+      const { handler, control } = mrapGuard();
+      control.on(ListAccessPointsCommand).resolves({ AccessPointList: [] });
+      control.on(ListMultiRegionAccessPointsCommand).resolves({ AccessPoints: [{ Name: 'roll-global' }] });
+      control.on(GetMultiRegionAccessPointCommand).resolves({
+        AccessPoint: {
+          Name: 'roll-global',
+          Regions: [{ Bucket: 'electoral-roll', BucketAccountId: ACCOUNT }],
+          PublicAccessBlock: { RestrictPublicBuckets: false, BlockPublicPolicy: false },
+        },
+      });
+      control.on(GetMultiRegionAccessPointPolicyCommand).resolves({
+        Policy: {
+          Established: {
+            Policy: apPolicy({
+              Effect: 'Allow',
+              Principal: '*',
+              Action: 's3:GetObject',
+              Resource: `arn:aws:s3::${ACCOUNT}:accesspoint/mfzwi23gnjvgw.mrap/object/*`,
+            }),
+          },
+        },
+      });
+
+      await expect(
+        handler(
+          scheduledEvent(),
+          lambdaContext(() => 280_000),
+        ),
+      ).rejects.toThrow(StillPublicError);
+
+      expect(control.commandCalls(ListMultiRegionAccessPointsCommand)).toHaveLength(1);
+      expect(evaluations).toContainEqual({
+        id: 'electoral-roll',
+        type: 'NON_COMPLIANT',
+        at: '2026-11-25T03:00:00.001Z',
+      });
+      expect(published.map((notice) => notice.Message).join('\n')).toContain(
+        'Multi-Region Access Point roll-global public via its policy',
+      );
+      // The guard of any other Region leaves them to the one in us-west-2.
+      await guard()(
+        scheduledEvent(),
+        lambdaContext(() => 280_000),
+      );
+      expect(sent).not.toContain('ListMultiRegionAccessPointsCommand');
     });
   });
 

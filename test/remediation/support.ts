@@ -34,6 +34,8 @@ import {
 import {
   GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand,
   PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand,
+  ListAccessPointsCommand,
+  ListMultiRegionAccessPointsCommand,
   S3ControlClient,
   S3ControlServiceException,
 } from '@aws-sdk/client-s3-control';
@@ -553,6 +555,15 @@ export class FakeAccount {
       }
       return { PublicAccessBlockConfiguration: { ...this.accountBlockPublicAccess } };
     });
+    // The account has no access point of either kind (the moto suites judge real ones).
+    this.s3ControlMock.on(ListAccessPointsCommand).callsFake(() => {
+      this.failIfAsked('ListAccessPoints', ACCOUNT);
+      return { AccessPointList: [] };
+    });
+    this.s3ControlMock.on(ListMultiRegionAccessPointsCommand).callsFake(() => {
+      this.failIfAsked('ListMultiRegionAccessPoints', ACCOUNT);
+      return { AccessPoints: [] };
+    });
     this.s3ControlMock.on(PutAccountPublicAccessBlockCommand).callsFake((input) => {
       this.failIfAsked('PutAccountPublicAccessBlock', ACCOUNT);
       this.accountBlockPublicAccess = { ...input.PublicAccessBlockConfiguration };
@@ -685,11 +696,14 @@ export class FakeAccount {
       .flatMap((call) => call.args[0].input.Evaluations ?? []);
   }
 
-  /** The notices published: subject and message. */
+  /**
+   * The notices published: subject and message, the message as an email subscriber reads it (with
+   * `MessageStructure: 'json'`, the `email` key, else `default`).
+   */
   notices(): { subject: string; message: string }[] {
     return this.snsMock.commandCalls(PublishCommand).map((call) => ({
       subject: call.args[0].input.Subject ?? '',
-      message: call.args[0].input.Message ?? '',
+      message: emailText(call.args[0].input),
     }));
   }
 
@@ -739,6 +753,13 @@ export class FakeAccount {
     failure.times -= 1;
     throw failure.error;
   }
+}
+
+/** What an email subscriber gets of a Publish: its protocol's text when the message is structured. */
+function emailText(input: { Message?: string; MessageStructure?: string }): string {
+  if (input.MessageStructure !== 'json') return input.Message ?? '';
+  const structured = JSON.parse(input.Message ?? '{}') as { default?: string; email?: string };
+  return structured.email ?? structured.default ?? '';
 }
 
 /** Every Block Public Access setting off, as a bucket opened by hand has it. */

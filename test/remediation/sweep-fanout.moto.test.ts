@@ -23,10 +23,16 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import {
+  CreateAccessPointCommand,
+  GetAccessPointPolicyCommand,
+  PutAccessPointPolicyCommand,
+} from '@aws-sdk/client-s3-control';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { defaultDeps } from '../../lib/remediation/clients';
 import { createHandler, GuardDependencies, GuardHandler } from '../../lib/remediation/handler';
 import { GuardResult } from '../../lib/remediation/report/run-report';
+import { ACCESS_POINT_PAGE_SIZE } from '../../lib/remediation/sweep/access-point-pages';
 import { FaultProxy } from '../support/fault-proxy';
 import { liveBlockPublicAccess } from '../support/live-bucket';
 import { pagedListBuckets } from '../support/list-buckets-paging';
@@ -38,6 +44,7 @@ import {
   useLoopbackHost,
 } from '../support/moto-server';
 import {
+  ACCOUNT,
   ALL_OFF,
   ALL_ON,
   lambdaContext,
@@ -278,6 +285,71 @@ describeWithMoto('the sweep fanned out through SQS (moto, real HTTP)', () => {
     expect(
       logger.errors().some((message) => /Sweep message failed, SQS delivers it again/.test(message)),
     ).toBe(true);
+  });
+
+  test('access points are swept a page per message: a public one is closed, its bucket NON_COMPLIANT after its own evaluation', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'open-data' }));
+    const names = Array.from(
+      { length: ACCESS_POINT_PAGE_SIZE + 1 },
+      (_, index) => `ap-${String(index).padStart(2, '0')}`,
+    );
+    for (const name of names) {
+      await deps.s3Control.send(
+        new CreateAccessPointCommand({
+          AccountId: ACCOUNT,
+          Name: name,
+          Bucket: 'open-data',
+          PublicAccessBlockConfiguration: ALL_OFF,
+        }),
+      );
+    }
+    const publicPolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:us-east-1:${ACCOUNT}:accesspoint/ap-24/object/*`,
+        },
+      ],
+    });
+    await deps.s3Control.send(
+      new PutAccessPointPolicyCommand({ AccountId: ACCOUNT, Name: 'ap-24', Policy: publicPolicy }),
+    );
+    const evaluations: { id: string; type: string; at: string }[] = [];
+    configMock.on(PutEvaluationsCommand).callsFake((input) => {
+      for (const evaluation of input.Evaluations ?? []) {
+        evaluations.push({
+          id: evaluation.ComplianceResourceId ?? '',
+          type: evaluation.ComplianceType ?? '',
+          at: new Date(evaluation.OrderingTimestamp ?? 0).toISOString(),
+        });
+      }
+      return { FailedEvaluations: [] };
+    });
+
+    await guard()(
+      scheduledEvent(),
+      lambdaContext(() => 280_000),
+    );
+    const { failed, kinds } = await consumeUntilEmpty(guard());
+
+    expect(failed).toEqual([]);
+    // 25 access points in pages of 24: two messages, the second queued by the first.
+    expect(kinds.filter((kind) => kind === 'access-points')).toHaveLength(2);
+    await expect(
+      deps.s3Control.send(new GetAccessPointPolicyCommand({ AccountId: ACCOUNT, Name: 'ap-24' })),
+    ).rejects.toMatchObject({ name: 'NoSuchAccessPointPolicy' });
+    expect(evaluations.filter((evaluation) => evaluation.id === 'open-data')).toEqual(
+      expect.arrayContaining([
+        { id: 'open-data', type: 'COMPLIANT', at: '2026-11-25T03:00:00.000Z' },
+        { id: 'open-data', type: 'NON_COMPLIANT', at: '2026-11-25T03:00:00.001Z' },
+      ]),
+    );
+    expect((await notices()).map((notice) => notice.Subject)).toEqual([
+      'registry-guard: closed non-compliant bucket open-data',
+    ]);
   });
 
   test('a forged and a malformed message on the queue are refused; nothing is read or changed', async () => {

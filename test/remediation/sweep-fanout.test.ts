@@ -56,7 +56,7 @@ function sweptBuckets(account: FakeAccount): string[] {
 }
 
 describe('ScheduledNotification with SWEEP_QUEUE_URL', () => {
-  test('queues only the first page and records the sweep: no bucket is read, no evaluation sent', async () => {
+  test('queues only the first pages (buckets, access points) and records the sweep: no bucket is read, no evaluation sent', async () => {
     const account = accountWith(5);
     const queue = new MemoryQueue();
     const result = await fannedOutHandler(account, queue)(
@@ -75,7 +75,10 @@ describe('ScheduledNotification with SWEEP_QUEUE_URL', () => {
         region: REGION,
         sweepId: expect.stringMatching(/^20261125T030000Z-[0-9a-f]{8}$/),
       }),
+      // Multi-Region Access Points only from us-west-2, where S3 routes their control calls.
+      expect.objectContaining({ kind: 'access-points', scope: 'regional', pageIndex: 0, resultToken: TOKEN }),
     ]);
+    expect(queue.sent[1].sweepId).toBe(queue.sent[0].sweepId);
     expect(account.s3Mock.commandCalls(ListBucketsCommand)).toHaveLength(0);
     expect(account.s3Mock.commandCalls(GetBucketAclCommand)).toHaveLength(0);
     expect(account.evaluations()).toEqual([]);
@@ -93,7 +96,13 @@ describe('ScheduledNotification with SWEEP_QUEUE_URL', () => {
     const handler = fannedOutHandler(account, queue);
     await handler(scheduledEvent());
     await handler(scheduledEvent());
-    expect(queue.sent[0].sweepId).toBe(queue.sent[1].sweepId);
+    expect(queue.sent.map((message) => message.kind)).toEqual([
+      'page',
+      'access-points',
+      'page',
+      'access-points',
+    ]);
+    expect(queue.sent[0].sweepId).toBe(queue.sent[2].sweepId);
   });
 });
 

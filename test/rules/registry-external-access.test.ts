@@ -190,14 +190,18 @@ describe('RegistryGuard-S3RegistryExternalAccess', () => {
     expect(violationsOf(app)).toEqual([]);
   });
 
-  test('an acknowledgement with a reason accepts an intended share', () => {
-    const { app, registry } = registryStack();
+  // Issue 17: an external-access finding on a registry cannot be acknowledged; trustedAccountIds declares a share.
+  test('an acknowledgement does not accept a share outside the zone: the finding says to use trustedAccountIds', () => {
+    const { app, stack, registry } = registryStack();
     registry.bucket.addToResourcePolicy(outsiderRead());
     Validations.of(registry).acknowledge({
       id: RULE,
       reason: 'The statistics office reads the roll under agreement 2026-14.',
     });
-    expect(violationsOf(app)).toEqual([]);
+    expect(violationsOf(app)).toEqual([`${RULE}@${bucketLogicalId(stack, registry)}`]);
+    expect(cliFindings(stack).find((finding) => finding.ruleId === RULE)?.message).toMatch(
+      /cannot be acknowledged on a registry bucket.*trustedAccountIds/,
+    );
   });
 });
 

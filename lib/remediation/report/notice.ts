@@ -1,15 +1,15 @@
 /**
  * The on-call notice: plain text a person reads on a phone, in the order docs/runbook.md explains it.
  */
-import type { SNSClient } from '@aws-sdk/client-sns';
 import { AccountBlockPublicAccessReading } from '../read/account-state';
 import { ActionRecord } from '../act/actions';
 import { EvidenceRef } from '../act/evidence';
 import { BucketOutcome } from './outcome';
 import { RunContext } from '../run-context';
-import { snsSdk } from '../sdk/on-demand';
 import { GuardMode } from '../settings';
+import type { ChatNotice } from './chatbot';
 import { oneLine } from './one-line';
+import { restoreCommandFor } from './restore-command';
 
 /** SNS limits a subject to 100 characters. */
 export const MAX_SUBJECT_LENGTH = 100;
@@ -23,6 +23,11 @@ export interface Notice {
   readonly message: string;
   /** SNS message attributes, for subscription filter policies. */
   readonly attributes: Readonly<Record<string, string>>;
+  /**
+   * The notice's chat form (AWS Chatbot), composed with it; without one, the chat form is made from the
+   * subject and text (chatbot.ts). Published beside the text by sns-message.ts.
+   */
+  readonly chat?: ChatNotice;
 }
 
 /** What a notice says about the invocation besides the bucket itself. */
@@ -293,29 +298,6 @@ export function composeAccountNotice(input: AccountNoticeInput, context: NoticeC
 }
 
 /**
- * Publishes a notice to the on-call topic. Throws when SNS refuses it.
- *
- * @example
- * await publishNotice(new SNSClient({}), 'arn:aws:sns:eu-west-1:123456789012:on-call', notice);
- */
-export async function publishNotice(sns: SNSClient, topicArn: string, notice: Notice): Promise<void> {
-  const { PublishCommand } = snsSdk();
-  await sns.send(
-    new PublishCommand({
-      TopicArn: topicArn,
-      Subject: notice.subject,
-      Message: notice.message,
-      MessageAttributes: Object.fromEntries(
-        Object.entries(notice.attributes).map(([name, value]) => [
-          name,
-          { DataType: 'String', StringValue: value },
-        ]),
-      ),
-    }),
-  );
-}
-
-/**
  * One line per action: what, how it ended, whether it was read back.
  *
  * @example
@@ -372,8 +354,9 @@ export function modeLines(context: NoticeContext): string[] {
 }
 
 /**
- * Exact commands to put back what the guard removed, from the evidence object pinned by version and checked
- * against its SHA-256: a later version (or a forged copy) fails the check instead of being restored.
+ * How to put back what the guard removed: first the one `registry-guard restore` command (a dry run until
+ * `--apply`), then the same by hand with the AWS CLI as a fallback. Both are pinned to the evidence object's
+ * version and checked against its SHA-256: a later version (or a forged copy) is refused instead of restored.
  */
 function restoreRecipe(outcome: BucketOutcome, evidence: EvidenceRef): string[] {
   const actions = outcome.remediation?.actions ?? [];
@@ -381,7 +364,9 @@ function restoreRecipe(outcome: BucketOutcome, evidence: EvidenceRef): string[] 
     actions.some((action) => action.kind === kind && action.status === 'done');
   const version = evidence.versionId === undefined ? '' : ` --version-id ${evidence.versionId}`;
   const lines = [
-    'Restore (only if the change was intended; read the runbook first):',
+    'Restore (only if the change was intended; read the runbook first). Shows the difference; add --apply to restore:',
+    `  ${restoreCommandFor(evidence)}`,
+    'Or by hand with the AWS CLI:',
     `  aws s3api get-object --bucket ${evidence.bucket} --key ${evidence.key}${version} evidence.json`,
     `  echo "${evidence.sha256}  evidence.json" | sha256sum -c -   # stop here unless it says OK`,
   ];

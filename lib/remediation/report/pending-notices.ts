@@ -19,7 +19,9 @@ import {
 import { EVIDENCE_PREFIXES } from '../../guard-facts';
 import { describeError, errorName } from '../aws-errors';
 import { RunContext } from '../run-context';
-import { Notice, publishNotice } from './notice';
+import { parseChatNotice, withAddedParagraph } from './chatbot';
+import { Notice } from './notice';
+import { publishNotice } from './sns-message';
 
 /**
  * A pending record younger than this may belong to an invocation that is publishing it right now: left
@@ -312,15 +314,14 @@ async function deliverPending(
   }
   const lease = await takeLease(run, evidenceBucket, key, record, etag);
   if (lease.outcome !== 'taken') return lease;
-  const late: Notice = {
-    ...record.notice,
-    message:
-      record.interrupted === true
-        ? `${record.notice.message}\n\nDelivered late: the invocation that started at ${record.firstAttemptAt} ` +
+  const late: Notice = withAddedParagraph(
+    record.notice,
+    record.interrupted === true
+      ? `Delivered late: the invocation that started at ${record.firstAttemptAt} ` +
           `(${record.trigger}) stopped before it reported what it did; sent by ${run.trigger}.`
-        : `${record.notice.message}\n\nDelivered late: the first attempt, at ${record.firstAttemptAt} ` +
+      : `Delivered late: the first attempt, at ${record.firstAttemptAt} ` +
           `(${record.trigger}), failed; this is the same notice, sent by ${run.trigger}.`,
-  };
+  );
   try {
     await publishNotice(run.sns, topicArn, late);
   } catch (error) {
@@ -516,7 +517,13 @@ function parseRecord(text: string): PendingNoticeRecord {
     schema: 'registry-guard/pending-notice/v1',
     firstAttemptAt: typeof parsed.firstAttemptAt === 'string' ? parsed.firstAttemptAt : 'unknown',
     trigger: typeof parsed.trigger === 'string' ? parsed.trigger : 'unknown',
-    notice: { subject: notice.subject, message: notice.message, attributes: notice.attributes },
+    notice: {
+      subject: notice.subject,
+      message: notice.message,
+      attributes: notice.attributes,
+      // A record written before notices had a chat form, or one whose chat form is unreadable, still goes out.
+      chat: parseChatNotice(notice.chat),
+    },
     deliveringAt: typeof parsed.deliveringAt === 'string' ? parsed.deliveringAt : undefined,
     deliveringBy: typeof parsed.deliveringBy === 'string' ? parsed.deliveringBy : undefined,
     holdUntil: typeof parsed.holdUntil === 'string' ? parsed.holdUntil : undefined,

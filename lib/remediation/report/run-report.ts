@@ -3,16 +3,19 @@
  * on-call must hear of it, announced; at the end, outstanding notices of earlier invocations go out, and the
  * invocation fails when anything could not be delivered or any bucket is still public.
  */
+import type { Evaluation } from '@aws-sdk/client-config-service';
 import { GuardMode } from '../../guard-facts';
 import { AccountOutcome } from '../act/guard-account';
 import { describeError } from '../aws-errors';
 import { DeliveryError, StillPublicError } from '../errors';
 import { CloudFormationResponse } from '../answer/cloudformation-response';
 import { RunContext } from '../run-context';
+import { bucketChatNotice, withChat } from './chatbot';
 import { bucketEvaluation, EvaluationBatcher } from './evaluations';
 import { composeAccountNotice, composeBucketNotice, Notice, noticeContextOf } from './notice';
 import { BucketOutcome, isStillPublic, needsNotice } from './outcome';
 import { deliverOutstandingNotices, releaseHeldNotice, sendNotice } from './pending-notices';
+import { SecurityHubDelivery, SecurityHubFindings } from './security-hub';
 import { belongsInDigest, composeUnverifiableDigest } from './unverifiable-digest';
 
 /** What one invocation did; Lambda ignores it, tests and callers read it. */
@@ -36,11 +39,45 @@ export interface GuardResult {
   readonly unswept?: number;
   /** Buckets told in the sweep's one "could not verify" digest instead of a notice each. */
   readonly digested?: number;
+  /** With SECURITY_HUB_FINDINGS on: the findings sent, resolved and refused. */
+  readonly securityHub?: SecurityHubDelivery;
   /**
    * For an SQS event (the sweep queue): the records that failed, which SQS delivers again alone and, after
    * their last receive, moves to the dead-letter queue (the event source mapping's `ReportBatchItemFailures`).
    */
   readonly batchItemFailures?: readonly { readonly itemIdentifier: string }[];
+}
+
+/**
+ * What an outcome judged, which decides its evaluation. `bucket`: the bucket's own settings, evaluated as
+ * they are. `way-in`: another way into the bucket (an access point, a Multi-Region Access Point), evaluated
+ * only when it makes the bucket NON_COMPLIANT, and ordered one millisecond after the sweep's own evaluation
+ * of the bucket, so Config keeps it whichever arrives first; a compliant way in says nothing about the
+ * bucket. `none`: not a bucket at all (an access point that could not be read): never evaluated.
+ */
+export type EvaluationRole = 'bucket' | 'way-in' | 'none';
+
+function evaluationOf(
+  outcome: BucketOutcome,
+  role: EvaluationRole,
+  evaluations: { readonly orderingTimestamp: Date },
+): Evaluation | undefined {
+  if (role === 'none') return undefined;
+  if (role === 'bucket') {
+    return bucketEvaluation(
+      outcome.bucket,
+      outcome.compliance,
+      outcome.annotation,
+      evaluations.orderingTimestamp,
+    );
+  }
+  if (outcome.compliance !== 'NON_COMPLIANT') return undefined;
+  return bucketEvaluation(
+    outcome.bucket,
+    outcome.compliance,
+    outcome.annotation,
+    new Date(evaluations.orderingTimestamp.getTime() + 1),
+  );
 }
 
 /** Options of the report stage. */
@@ -69,10 +106,16 @@ export class RunReport {
       }
     | undefined;
 
+  /** With SECURITY_HUB_FINDINGS on: the run's findings, sent after each bucket was dealt with. */
+  private readonly securityHub: SecurityHubFindings | undefined;
+  private securityHubDelivery: SecurityHubDelivery | undefined;
+
   constructor(
     private readonly run: RunContext,
     private readonly options: RunReportOptions = {},
-  ) {}
+  ) {
+    this.securityHub = SecurityHubFindings.of(run);
+  }
 
   /**
    * AWS Config asked: every bucket reported from now on gets an evaluation.
@@ -106,27 +149,32 @@ export class RunReport {
     this.digestHandOff = handOff;
   }
 
-  /** Records and logs one bucket's outcome, queues its evaluation when Config asked, notifies when needed. */
-  async bucket(outcome: BucketOutcome): Promise<void> {
+  /**
+   * Records and logs one bucket's outcome, queues its evaluation when Config asked, notifies when needed.
+   *
+   * @param role what the outcome judged (see {@link EvaluationRole}); the bucket's own settings by default.
+   */
+  async bucket(outcome: BucketOutcome, role: EvaluationRole = 'bucket'): Promise<void> {
     this.outcomes.push(outcome);
     this.logBucket(outcome);
-    if (this.evaluations !== undefined) {
-      const { batcher, orderingTimestamp } = this.evaluations;
-      await batcher.add(
-        bucketEvaluation(outcome.bucket, outcome.compliance, outcome.annotation, orderingTimestamp),
-      );
-    }
+    const evaluation =
+      this.evaluations === undefined ? undefined : evaluationOf(outcome, role, this.evaluations);
+    if (evaluation !== undefined) await this.evaluations?.batcher.add(evaluation);
     if (needsNotice(outcome) && this.digest !== undefined && this.joinsDigest(outcome)) {
       this.digest.push(outcome);
     } else if (needsNotice(outcome)) {
+      const context = noticeContextOf(this.run);
+      const notice = composeBucketNotice(outcome, context);
       await this.notify(
-        composeBucketNotice(outcome, noticeContextOf(this.run)),
+        withChat(notice, bucketChatNotice(outcome, context, notice.subject)),
         { bucket: outcome.bucket },
         outcome.heldNoticeKey,
       );
     } else if (outcome.heldNoticeKey !== undefined) {
       await releaseHeldNotice(this.run, outcome.heldNoticeKey);
     }
+    // Reporting only, after the bucket was dealt with and on-call told; it never throws.
+    await this.securityHub?.add(outcome, role === 'bucket');
     if (isStillPublic(outcome)) {
       this.failures.push(`bucket ${outcome.bucket} is STILL PUBLIC after remediation: ${outcome.annotation}`);
     }
@@ -155,9 +203,9 @@ export class RunReport {
   }
 
   /** A sweep stopped early: the buckets it did not reach are a failure, so Lambda's retry covers them. */
-  sweepCutShort(unswept: number, total: number): void {
-    this.unswept = unswept;
-    const failure = `the sweep stopped with ${unswept} of ${total} buckets not judged: the function's time ran short`;
+  sweepCutShort(unswept: number, total: number, what = 'buckets'): void {
+    this.unswept = (this.unswept ?? 0) + unswept;
+    const failure = `the sweep stopped with ${unswept} of ${total} ${what} not judged: the function's time ran short`;
     this.failures.push(failure);
     this.run.logger.error(failure, { unswept, total, trigger: this.run.trigger });
   }
@@ -189,6 +237,7 @@ export class RunReport {
     }
     await this.sendDigest();
     await this.deliverOutstanding();
+    this.securityHubDelivery = await this.securityHub?.flush();
     const result = this.summarise(evaluationsSent);
     const stillPublic = this.outcomes.filter(isStillPublic).map((outcome) => outcome.bucket);
     if (stillPublic.length > 0) throw new StillPublicError(stillPublic, this.failures);
@@ -256,6 +305,7 @@ export class RunReport {
       noticesSent: this.noticesSent,
       unswept: this.unswept,
       digested: this.digest?.length,
+      securityHub: this.securityHubDelivery,
     };
     this.run.logger.info('Invocation finished', {
       trigger: this.run.trigger,

@@ -16,6 +16,13 @@ import { composeUnverifiableDigest } from '../report/unverifiable-digest';
 import { RunContext } from '../run-context';
 import { DEFAULT_SWEEP_CONCURRENCY, judgeBuckets } from './judge-buckets';
 import {
+  accessPointScopesOf,
+  judgeAccessPoints,
+  listAccessPointPage,
+  reportUnnamed,
+} from './access-point-pages';
+import {
+  AccessPointPageMessage,
   BatchMessage,
   FinishMessage,
   MAX_SWEEP_PAGES,
@@ -112,7 +119,13 @@ export async function startFannedOutSweep(
   const recordsBucket = sweepRecordsBucket(run);
   if (recordsBucket !== undefined) await writeSweepStart(run.s3, recordsBucket, sweep, run.now());
   const first: PageMessage = { ...sweep, kind: 'page', pageIndex: 0, batchesBefore: 0 };
-  await sendSweepMessages(queue, [first]);
+  const accessPoints: AccessPointPageMessage[] = accessPointScopesOf(run.region).map((scope) => ({
+    ...sweep,
+    kind: 'access-points',
+    scope,
+    pageIndex: 0,
+  }));
+  await sendSweepMessages(queue, [first, ...accessPoints]);
   run.logger.info('Sweep started: first page queued', {
     sweepId: sweep.sweepId,
     region: run.region,
@@ -218,7 +231,8 @@ export async function onBatchMessage(
     message.orderingTimestamp,
     recordsBucket === undefined
       ? undefined
-      : (failure: string) => pageRejectedTokenOnce(run, report, message, recordsBucket, failure),
+      : (failure: string) =>
+          pageRejectedTokenOnce(run, report, message, `batch ${message.batchId}`, recordsBucket, failure),
   );
   let unverifiable: UnverifiableEntry[] = [];
   report.digestUnverifiable(
@@ -252,6 +266,64 @@ export async function onBatchMessage(
       now: run.now(),
     });
   };
+}
+
+/**
+ * One page of access points (or Multi-Region Access Points): judges them, then queues the next page. A
+ * public one makes its bucket NON_COMPLIANT in Config (ordered after the bucket's own evaluation); those
+ * that could not be verified go out in this message's one digest, not the sweep's (the finish counts
+ * batches of buckets only).
+ *
+ * @throws when the listing fails or the next page cannot be queued: SQS delivers the message again.
+ */
+export async function onAccessPointPageMessage(
+  run: RunContext,
+  message: AccessPointPageMessage,
+  queue: SweepQueue,
+  report: RunReport,
+  tuning: SweepTuning,
+): Promise<void> {
+  const recordsBucket = sweepRecordsBucket(run);
+  const part = `${message.scope} access points page ${message.pageIndex}`;
+  report.expectEvaluations(
+    message.resultToken,
+    message.orderingTimestamp,
+    recordsBucket === undefined
+      ? undefined
+      : (failure: string) => pageRejectedTokenOnce(run, report, message, part, recordsBucket, failure),
+  );
+  report.digestUnverifiable();
+  const page = await listAccessPointPage(run, message.scope, message.nextToken);
+  await reportUnnamed(run, report, message.scope, page);
+  const { skipped } = await judgeAccessPoints(run, report, message.scope, page.names, tuning.concurrency);
+  if (skipped.length > 0) {
+    // The message fails and is delivered again; its successor is queued by the delivery that finishes.
+    report.sweepCutShort(skipped.length, page.names.length, 'access points');
+  } else if (page.nextToken !== undefined) {
+    if (message.pageIndex + 1 >= MAX_SWEEP_PAGES) {
+      throw new Error(
+        `Sweep ${message.sweepId}: more than ${MAX_SWEEP_PAGES} pages of ${message.scope} access points: stopping`,
+      );
+    }
+    await sendSweepMessages(queue, [
+      {
+        ...identityOf(message),
+        kind: 'access-points',
+        scope: message.scope,
+        pageIndex: message.pageIndex + 1,
+        nextToken: page.nextToken,
+      },
+    ]);
+  }
+  run.logger.info('Sweep access points judged', {
+    sweepId: message.sweepId,
+    scope: message.scope,
+    pageIndex: message.pageIndex,
+    accessPoints: page.names.length,
+    skipped: skipped.length,
+    lastPage: page.nextToken === undefined,
+    trigger: run.trigger,
+  });
 }
 
 /**
@@ -374,13 +446,14 @@ function composeSweepDigest(
 async function pageRejectedTokenOnce(
   run: RunContext,
   report: RunReport,
-  sweep: BatchMessage,
+  sweep: SweepIdentity,
+  part: string,
   recordsBucket: string,
   failure: string,
 ): Promise<void> {
-  run.logger.error('AWS Config refused the sweep result token: evaluations of this batch not recorded', {
+  run.logger.error('AWS Config refused the sweep result token: evaluations of this part not recorded', {
     sweepId: sweep.sweepId,
-    batchId: sweep.batchId,
+    part,
     error: failure,
   });
   let first: boolean;
@@ -388,7 +461,7 @@ async function pageRejectedTokenOnce(
     first = await claimOnce(run.s3, recordsBucket, sweep.sweepId, 'token-rejected', {
       schema: 'registry-guard/sweep-token-rejected/v1',
       at: run.now().toISOString(),
-      batchId: sweep.batchId,
+      part,
     });
   } catch (error) {
     // Cannot tell whether on-call heard: tell them (a second page beats none).

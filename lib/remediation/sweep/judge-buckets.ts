@@ -35,13 +35,31 @@ export async function judgeBuckets(
   buckets: readonly string[],
   concurrency: number = DEFAULT_SWEEP_CONCURRENCY,
 ): Promise<JudgedBuckets> {
+  return judgeEach(run, buckets, concurrency, async (bucket) =>
+    report.bucket(await guardBucket(run, bucket)),
+  );
+}
+
+/**
+ * Runs `judge` on each item, at most `concurrency` at once, starting none within
+ * {@link SWEEP_TIME_RESERVE_MS} of the invocation's end: the pacing every part of a sweep shares.
+ *
+ * @example
+ * const { skipped } = await judgeEach(run, ['roll-analytics'], 8, (name) => judgeOne(name));
+ */
+export async function judgeEach<T>(
+  run: RunContext,
+  items: readonly T[],
+  concurrency: number,
+  judge: (item: T) => Promise<void>,
+): Promise<JudgedBuckets> {
   const skipped: number[] = [];
-  await mapWithConcurrency(buckets, concurrency, async (bucket, index) => {
+  await mapWithConcurrency(items, concurrency, async (item, index) => {
     if (run.remainingMs() < SWEEP_TIME_RESERVE_MS) {
       skipped.push(index);
       return;
     }
-    await report.bucket(await guardBucket(run, bucket));
+    await judge(item);
   });
   return { skipped };
 }

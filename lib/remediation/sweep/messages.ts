@@ -62,7 +62,24 @@ export interface FinishMessage extends SweepIdentity {
 }
 
 /** Every message a sweep queue carries. */
-export type SweepMessage = PageMessage | BatchMessage | FinishMessage;
+/** Which access points an {@link AccessPointPageMessage} lists. */
+export type AccessPointScope = 'regional' | 'multi-region';
+
+/**
+ * One page of the account's access points (`regional`: ListAccessPoints in the guard's Region) or
+ * Multi-Region Access Points (`multi-region`: ListMultiRegionAccessPoints, from the guard in us-west-2
+ * only, where S3 routes their control calls), judged in the same invocation, then the next page queued.
+ */
+export interface AccessPointPageMessage extends SweepIdentity {
+  readonly kind: 'access-points';
+  readonly scope: AccessPointScope;
+  /** 0 for the first page. */
+  readonly pageIndex: number;
+  /** The listing's NextToken for this page; undefined for the first. */
+  readonly nextToken?: string;
+}
+
+export type SweepMessage = PageMessage | BatchMessage | FinishMessage | AccessPointPageMessage;
 
 /**
  * The sweep id for a notification: its time, then a hash of the rule, account, Region and token, so two
@@ -149,8 +166,24 @@ export function parseSweepMessage(body: string): SweepMessage {
         stalledChecks: wholeNumber(fields.stalledChecks, 'stalledChecks', 100_000),
         doneAtLastCheck: wholeNumber(fields.doneAtLastCheck, 'doneAtLastCheck', 10_000_000),
       };
+    case 'access-points': {
+      onlyFields(fields, ['scope', 'pageIndex', 'nextToken']);
+      const scope = fields.scope;
+      if (scope !== 'regional' && scope !== 'multi-region') {
+        throw sweepMessageError(`scope ${JSON.stringify(scope)} is not regional or multi-region`);
+      }
+      return {
+        ...identity,
+        kind: 'access-points',
+        scope,
+        pageIndex: wholeNumber(fields.pageIndex, 'pageIndex', MAX_SWEEP_PAGES),
+        nextToken: optionalText(fields.nextToken, 'nextToken', 2048),
+      };
+    }
     default:
-      throw sweepMessageError(`kind ${JSON.stringify(fields.kind)} is not page, batch or finish`);
+      throw sweepMessageError(
+        `kind ${JSON.stringify(fields.kind)} is not page, batch, finish or access-points`,
+      );
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * AWS Config's periodic run: sweep every bucket of the Region, the safety net for whatever the fast path
- * missed. With a sweep queue (SWEEP_QUEUE_URL) the sweep is fanned out (sweep/fan-out.ts): this invocation
+ * AWS Config's periodic run: sweep every bucket of the Region, then its access points (and, in us-west-2,
+ * the account's Multi-Region Access Points), the safety net for whatever the fast path missed. With a sweep queue (SWEEP_QUEUE_URL) the sweep is fanned out (sweep/fan-out.ts): this invocation
  * only sends the first page message. Without one, every bucket is judged here, by the same code a batch
  * uses; the invocation watches its remaining time, starts no bucket it may not finish, and records where it
  * stopped, so the next sweep starts there (remediate mode; report mode writes nothing and starts at the
@@ -12,6 +12,7 @@ import { listBucketNames } from '../read/bucket-list';
 import { readSweepCursor, rotateFrom, writeSweepCursor } from '../read/sweep-cursor';
 import { RunReport } from '../report/run-report';
 import { RunContext } from '../run-context';
+import { judgeAllAccessPoints } from '../sweep/access-point-pages';
 import { startFannedOutSweep } from '../sweep/fan-out';
 import { DEFAULT_SWEEP_CONCURRENCY, judgeBuckets } from '../sweep/judge-buckets';
 import { SweepQueue } from '../sweep/sweep-queue';
@@ -60,5 +61,12 @@ export async function onConfigSweep(
     if (failure !== undefined)
       run.logger.warn('Sweep cursor not saved: the next sweep starts at the beginning', { error: failure });
   }
-  if (skipped.length > 0) report.sweepCutShort(skipped.length, buckets.length);
+  if (skipped.length > 0) {
+    report.sweepCutShort(skipped.length, buckets.length);
+    return;
+  }
+  const accessPoints = await judgeAllAccessPoints(run, report, concurrency);
+  if (accessPoints.skipped > 0) {
+    report.sweepCutShort(accessPoints.skipped, accessPoints.listed, 'access points listed');
+  }
 }

@@ -11,12 +11,14 @@ import { GuardResult, RunReport, RunReportOptions } from '../report/run-report';
 import { RunContext } from '../run-context';
 import { GuardSettings } from '../settings';
 import {
+  onAccessPointPageMessage,
   onBatchMessage,
   onFinishMessage,
   onPageMessage,
   sweepRecordsBucket,
   SweepTuning,
 } from '../sweep/fan-out';
+import { accessPointScopesOf } from '../sweep/access-point-pages';
 import { parseSweepMessage, SweepMessage } from '../sweep/messages';
 import { isSweepQueueArn, SweepQueue } from '../sweep/sweep-queue';
 import { sha256, sweepStartMismatch } from '../sweep/sweep-records';
@@ -150,6 +152,11 @@ function acceptRecord(record: SqsRecordFields, consumer: SweepQueueConsumer): Sw
       `sweep message: region ${message.region ?? 'none'} is not the guard's (${consumer.region ?? 'none'})`,
     );
   }
+  if (message.kind === 'access-points' && !accessPointScopesOf(consumer.region).includes(message.scope)) {
+    throw new InvalidEventError(
+      `sweep message: ${message.scope} access points are not swept in ${consumer.region ?? 'this Region'}`,
+    );
+  }
   if (message.orderingTimestamp.getTime() > consumer.now().getTime() + MAX_CLOCK_SKEW_MS) {
     throw new InvalidEventError(
       `sweep message: orderingTimestamp ${message.orderingTimestamp.toISOString()} is in the future`,
@@ -166,7 +173,9 @@ async function handleMessage(message: SweepMessage, consumer: SweepQueueConsumer
       ? `batch ${message.batchId}`
       : message.kind === 'page'
         ? `page ${message.pageIndex}`
-        : 'finish';
+        : message.kind === 'access-points'
+          ? `${message.scope} access points page ${message.pageIndex}`
+          : 'finish';
   const run = consumer.runFor(`AWS Config ScheduledNotification${rule}, sweep ${message.sweepId} ${part}`);
   await checkSweepStarted(run, message, consumer.checkedSweeps);
   const report = new RunReport(run, consumer.reportOptions);
@@ -180,6 +189,9 @@ async function handleMessage(message: SweepMessage, consumer: SweepQueueConsumer
       break;
     case 'finish':
       await onFinishMessage(run, message, queue, report, consumer.tuning);
+      break;
+    case 'access-points':
+      await onAccessPointPageMessage(run, message, queue, report, consumer.tuning);
       break;
   }
   const result = await report.finish();
@@ -228,6 +240,13 @@ function combine(
     noticesSent: results.reduce((sum, result) => sum + result.noticesSent, 0),
     digested: results.some((result) => result.digested !== undefined)
       ? results.reduce((sum, result) => sum + (result.digested ?? 0), 0)
+      : undefined,
+    securityHub: results.some((result) => result.securityHub !== undefined)
+      ? {
+          imported: results.reduce((sum, result) => sum + (result.securityHub?.imported ?? 0), 0),
+          resolved: results.reduce((sum, result) => sum + (result.securityHub?.resolved ?? 0), 0),
+          failed: results.reduce((sum, result) => sum + (result.securityHub?.failed ?? 0), 0),
+        }
       : undefined,
     batchItemFailures: failures,
   };
