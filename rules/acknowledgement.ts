@@ -6,8 +6,8 @@
  *   `writeSuppressionsToCloudFormation` writes), then, in the pack, `Validations.of(x).acknowledge` on the
  *   resource and each scope above it. The nearest one for a rule id decides, as CDK's own report does.
  * - **Expiry**: a reason may end `until YYYY-MM-DD`; the acknowledgement holds to the end of that day (UTC).
- *   A reason whose `until` is not followed by such a date holds nothing: an expiry that cannot be read
- *   could be one that has passed.
+ *   A reason whose `until` is not followed by such a date, or that holds a date after a disguised `until`
+ *   (a look-alike letter), holds nothing: an expiry that cannot be read could be one that has passed.
  * - **Never**: public-access and external-access findings on a registry bucket (see
  *   {@link UNACKNOWLEDGEABLE_ON_REGISTRY}).
  *
@@ -92,12 +92,15 @@ export const UNACKNOWLEDGEABLE_ON_REGISTRY: ReadonlyMap<string, string> = new Ma
 
 /**
  * The acknowledgements in a resource's template metadata, `Metadata.cdk_nag.rules_to_suppress`, in the order
- * written. Entries without a text `id` name no rule and are skipped.
+ * written. Ids are read as {@link plainRuleId} reads them: cdk-nag 3's `WriteNagSuppressionsToCloudFormation`
+ * writes `RegistryGuardChecks::<id>` as acknowledged, and the pack and the CLI must read it alike. Entries
+ * without a text `id`, or with another plugin's, name no rule of this pack and are skipped.
  */
 export function templateAcknowledgements(resource: TemplateResource | undefined): Acknowledgement[] {
   return listOf(fieldsOf(resource?.metadata.cdk_nag).rules_to_suppress).flatMap((entry) => {
     const fields = fieldsOf(entry);
-    return typeof fields.id === 'string' ? [{ ruleId: fields.id, reason: fields.reason }] : [];
+    const id = typeof fields.id === 'string' ? plainRuleId(fields.id) : undefined;
+    return id === undefined ? [] : [{ ruleId: id, reason: fields.reason }];
   });
 }
 
@@ -236,22 +239,32 @@ export type Expiry =
   | { readonly kind: 'malformed'; readonly problem: string };
 
 // Each pattern is matched at one position or scanned once: linear in the reason's length.
+const INVISIBLE = /\p{Cf}/gu;
 const UNTIL = /\buntil\b/gi;
+// Anything but printable ASCII and white space: where a look-alike letter (Cyrillic i, Greek omicron) can hide.
+const NON_ASCII = /[^ -~\s]/;
+// Digits of any script and any dash (the minus sign too), in the shape of YYYY-MM-DD: a date someone wrote.
+const DATE_SHAPED = /\p{Nd}{4}[\p{Pd}\u2212]\p{Nd}{1,2}[\p{Pd}\u2212]\p{Nd}{1,2}/u;
 const DATE_AFTER_UNTIL = /\s+(\d{4})-(\d{2})-(\d{2})(?![\w-])/y;
 const WORD_AFTER_UNTIL = /\s*(\S{0,24})/y;
 
 /**
  * Reads the expiry a reason states: the word `until` (any case) followed by a calendar date `YYYY-MM-DD`.
  * `until` with anything else after it, or more than once, is malformed: the author meant an expiry, and one
- * that cannot be read could be one that has passed.
+ * that cannot be read could be one that has passed. So is a date with a disguised `until` before it
+ * (`unt\u0456l 2020-01-31`, with a Cyrillic i): it would hold forever while reading as expired. Invisible
+ * format characters (`un\u200Btil`) are removed before reading.
  *
  * @example
  * expiryOf('Signed-URL design, SEC-12, until 2027-03-31'); // { kind: 'date', until: '2027-03-31', endsAt: ... }
  * expiryOf('until the migration').kind; // 'malformed'
+ * expiryOf('Reviewed on 2026-12-01').kind; // 'none'
+ * expiryOf('Open data unt\u0456l 2020-01-31').kind; // 'malformed': a Cyrillic i disguises "until"
  */
-export function expiryOf(reason: string): Expiry {
+export function expiryOf(writtenReason: string): Expiry {
+  const reason = writtenReason.replace(INVISIBLE, '');
   const positions = [...reason.matchAll(UNTIL)].map((match) => (match.index ?? 0) + match[0].length);
-  if (positions.length === 0) return { kind: 'none' };
+  if (positions.length === 0) return undatedExpiry(reason);
   if (positions.length > 1) {
     return {
       kind: 'malformed',
@@ -289,6 +302,33 @@ export function expiryOf(reason: string): Expiry {
       `"until" is followed by ${after}, not a date YYYY-MM-DD, so when it expires cannot be read; ` +
       'write e.g. "until 2027-03-31"',
   };
+}
+
+/**
+ * A reason without a readable `until`: no expiry, unless it holds a date and something that may disguise an
+ * `until` before it, a letter outside plain ASCII (`unt\u0456l`, Cyrillic i) or an ASCII look-alike
+ * (`untiI`, `unti1`). A plain date elsewhere (`Reviewed on 2026-11-02`) states no expiry.
+ */
+function undatedExpiry(reason: string): Expiry {
+  const normalised = reason.normalize('NFKC');
+  const date = DATE_SHAPED.exec(normalised);
+  if (date === null || !(NON_ASCII.test(normalised) || holdsUntilLookAlike(normalised))) {
+    return { kind: 'none' };
+  }
+  return {
+    kind: 'malformed',
+    problem:
+      `it holds a date ("${date[0]}") and no readable "until", but letters that may disguise one, so ` +
+      'whether it is an expiry cannot be read; write the expiry as "until YYYY-MM-DD" in plain letters',
+  };
+}
+
+/** Whether a word of the text reads as "until" when i, l, I, 1, | and ! are taken for one another. */
+function holdsUntilLookAlike(text: string): boolean {
+  return text
+    .toLowerCase()
+    .split(/[^a-z0-9|!]+/)
+    .some((word) => word.replace(/[il1|!]/g, 'l') === 'untll');
 }
 
 const EXCERPT_LENGTH = 80;

@@ -15,12 +15,14 @@ export class CliInputError extends Error {
   }
 }
 
-// Matching control characters is the point: they are what must not reach the terminal raw.
+// Matching control characters is the point: they are what must not reach the terminal raw. With them the
+// bidirectional marks, embeddings, overrides and isolates (U+200E/200F, U+061C, U+202A-202E, U+2066-2069),
+// which make text display in another order than it reads ("Trojan Source").
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/** `a\nb` → `a\\nb`, `\u001b` → `\\u001b`: readable, and never more than one line. */
+/** `a\nb` → `a\\nb`, `\u001b` → `\\u001b`, `\u202e` → `\\u202e`: readable, one line, shown in reading order. */
 export function escapeControlCharacters(text: string): string {
   return text.replace(
     CONTROL_CHARACTER,

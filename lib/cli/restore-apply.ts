@@ -3,6 +3,8 @@
  * bucket alone), then Block Public Access when it loosens (S3 refuses a public policy or ACL while it is
  * on), then the policy and ACLs, then Block Public Access when it only tightens. Only settings in the plan
  * are written; nothing is ever deleted except a Block Public Access configuration the record says was absent.
+ * The exemption tags are added with S3 Control's TagResource, which leaves the other tags alone: PutBucketTagging
+ * replaces the whole set, and S3 refuses it on a bucket carrying `aws:` system tags (every stack's bucket).
  */
 import {
   DeletePublicAccessBlockCommand,
@@ -13,14 +15,14 @@ import {
   PutPublicAccessBlockCommand,
   Tag,
 } from '@aws-sdk/client-s3';
-import { PutAccessPointPolicyCommand } from '@aws-sdk/client-s3-control';
+import { PutAccessPointPolicyCommand, TagResourceCommand } from '@aws-sdk/client-s3-control';
 import { BLOCK_PUBLIC_ACCESS_SETTINGS, judgeBlockPublicAccess } from '../exposure';
 import { describeError } from '../remediation/aws-errors';
 import { EXEMPTION_EXPIRES_TAG_KEY, EXEMPTION_REASON_TAG_KEY } from '../remediation/decide/exemption';
 import { BucketAcl, expectedBucketOwner } from '../remediation/read/bucket-state';
+import { bucketArnOf } from '../remediation/report/partition';
 import { loosensBlockPublicAccess, RestorePlan, SettingChange } from './restore-diff';
 import { RestoreRecord } from './restore-evidence';
-import { RestoreStop } from './restore-errors';
 import { LiveState, RestoreClients } from './restore-live';
 import { ExemptionTags } from './restore-report';
 
@@ -33,40 +35,59 @@ export interface ApplyInput {
   readonly exemption?: ExemptionTags;
 }
 
+/** The write that failed: nothing after it was tried. */
+export interface ApplyFailure {
+  /** What it would have done, as {@link ApplyResult.applied} would list it. */
+  readonly step: string;
+  /** The setting it wrote, or `exemption` for the tags. */
+  readonly setting: SettingChange['setting'] | 'exemption';
+  /** AWS's error, in one line. */
+  readonly reason: string;
+}
+
+/** What {@link applyRestore} did. */
+export interface ApplyResult {
+  /** What was done, in order. */
+  readonly applied: string[];
+  /** The first failed write; its effect is unknown (S3 may have applied it and lost the answer). */
+  readonly failure?: ApplyFailure;
+}
+
 /**
- * Writes the plan, one call per setting.
+ * Writes the plan, one call per setting, and stops at the first failed call.
  *
- * @returns what was done, in order.
- * @throws RestoreStop `aws` at the first failed call, naming what was already done; nothing after it is tried.
+ * @returns what was done, in order, and the failed write if one failed; nothing after it is tried.
  * @example
- * const done = await applyRestore({ clients, record: evidence.record, live, plan, exemption });
+ * const { applied, failure } = await applyRestore({ clients, record: evidence.record, live, plan, exemption });
  */
-export async function applyRestore(input: ApplyInput): Promise<string[]> {
-  const { record } = input;
-  const done: string[] = [];
-  const step = async (what: string, call: () => Promise<unknown>): Promise<void> => {
+export async function applyRestore(input: ApplyInput): Promise<ApplyResult> {
+  const applied: string[] = [];
+  const step: Step = async (what, setting, call) => {
     try {
       await call();
     } catch (error) {
-      throw new RestoreStop(
-        'aws',
-        `${record.bucket}: ${what} failed: ${describeError(error)}; already done: ${done.length === 0 ? 'nothing' : done.join('; ')}`,
-      );
+      throw new ApplyStopped({ step: what, setting, reason: describeError(error) });
     }
-    done.push(what);
+    applied.push(what);
   };
-  if (input.exemption !== undefined) {
-    const tags = withExemption(input.live.bucket.tags, input.exemption);
-    await step(`tagged the bucket exempt until ${input.exemption.expires}`, () =>
-      input.clients.s3.send(
-        new PutBucketTaggingCommand({
-          Bucket: record.bucket,
-          Tagging: { TagSet: tags },
-          ...expectedBucketOwner(record.account),
-        }),
-      ),
-    );
+  try {
+    await writeAll(input, step);
+  } catch (error) {
+    if (error instanceof ApplyStopped) return { applied, failure: error.failure };
+    throw error;
   }
+  return { applied };
+}
+
+/** Internal: carries a failed write out of the steps. */
+class ApplyStopped extends Error {
+  constructor(readonly failure: ApplyFailure) {
+    super(failure.reason);
+  }
+}
+
+async function writeAll(input: ApplyInput, step: Step): Promise<void> {
+  if (input.exemption !== undefined) await writeExemption(input, input.exemption, step);
   const loosening = input.plan.changes.filter(loosensBlockPublicAccess);
   const ordered = [
     ...loosening,
@@ -76,7 +97,45 @@ export async function applyRestore(input: ApplyInput): Promise<string[]> {
     ),
   ];
   for (const change of ordered) await writeChange(input, change, step);
-  return done;
+}
+
+/**
+ * Adds the two exemption tags. With the record's account, S3 Control's TagResource on the bucket ARN adds
+ * or updates just those two and leaves the rest, `aws:` system tags included. Without an account (an old
+ * record), PutBucketTagging writes the whole set back, which S3 refuses on a bucket with system tags.
+ */
+async function writeExemption(input: ApplyInput, exemption: ExemptionTags, step: Step): Promise<void> {
+  const { record, clients } = input;
+  const what = `tagged the bucket exempt until ${exemption.expires}`;
+  const account = record.account;
+  if (account !== undefined) {
+    const control = clients.s3Control();
+    await step(what, 'exemption', async () =>
+      control.send(
+        new TagResourceCommand({
+          AccountId: account,
+          ResourceArn: bucketArnOf(record.bucket, await control.config.region()),
+          Tags: exemptionTags(exemption),
+        }),
+      ),
+    );
+    return;
+  }
+  await step(what, 'exemption', () =>
+    clients.s3.send(
+      new PutBucketTaggingCommand({
+        Bucket: record.bucket,
+        Tagging: { TagSet: withExemption(input.live.bucket.tags, exemption) },
+      }),
+    ),
+  );
+}
+
+function exemptionTags(exemption: ExemptionTags): Tag[] {
+  return [
+    { Key: EXEMPTION_REASON_TAG_KEY, Value: exemption.reason },
+    { Key: EXEMPTION_EXPIRES_TAG_KEY, Value: exemption.expires },
+  ];
 }
 
 /**
@@ -89,12 +148,11 @@ export async function applyRestore(input: ApplyInput): Promise<string[]> {
 export function withExemption(tags: readonly Tag[], exemption: ExemptionTags): Tag[] {
   return [
     ...tags.filter((tag) => tag.Key !== EXEMPTION_REASON_TAG_KEY && tag.Key !== EXEMPTION_EXPIRES_TAG_KEY),
-    { Key: EXEMPTION_REASON_TAG_KEY, Value: exemption.reason },
-    { Key: EXEMPTION_EXPIRES_TAG_KEY, Value: exemption.expires },
+    ...exemptionTags(exemption),
   ];
 }
 
-type Step = (what: string, call: () => Promise<unknown>) => Promise<void>;
+type Step = (what: string, setting: ApplyFailure['setting'], call: () => Promise<unknown>) => Promise<void>;
 
 async function writeChange(input: ApplyInput, change: SettingChange, step: Step): Promise<void> {
   const { record, clients } = input;
@@ -102,8 +160,10 @@ async function writeChange(input: ApplyInput, change: SettingChange, step: Step)
   switch (change.setting) {
     case 'block-public-access': {
       if (change.restored === null) {
-        await step('removed the bucket Block Public Access configuration (the record had none)', () =>
-          clients.s3.send(new DeletePublicAccessBlockCommand({ Bucket: record.bucket, ...owner })),
+        await step(
+          'removed the bucket Block Public Access configuration (the record had none)',
+          change.setting,
+          () => clients.s3.send(new DeletePublicAccessBlockCommand({ Bucket: record.bucket, ...owner })),
         );
         return;
       }
@@ -111,26 +171,29 @@ async function writeChange(input: ApplyInput, change: SettingChange, step: Step)
       const configuration = Object.fromEntries(
         BLOCK_PUBLIC_ACCESS_SETTINGS.map((setting) => [setting, settingsOn.includes(setting)]),
       );
-      await step(`put back the bucket Block Public Access (${describeSettings(settingsOn)})`, () =>
-        clients.s3.send(
-          new PutPublicAccessBlockCommand({
-            Bucket: record.bucket,
-            PublicAccessBlockConfiguration: configuration,
-            ...owner,
-          }),
-        ),
+      await step(
+        `put back the bucket Block Public Access (${describeSettings(settingsOn)})`,
+        change.setting,
+        () =>
+          clients.s3.send(
+            new PutPublicAccessBlockCommand({
+              Bucket: record.bucket,
+              PublicAccessBlockConfiguration: configuration,
+              ...owner,
+            }),
+          ),
       );
       return;
     }
     case 'policy':
-      await step('put back the bucket policy', () =>
+      await step('put back the bucket policy', change.setting, () =>
         clients.s3.send(
           new PutBucketPolicyCommand({ Bucket: record.bucket, Policy: change.restored, ...owner }),
         ),
       );
       return;
     case 'acl':
-      await step('put back the bucket ACL', () =>
+      await step('put back the bucket ACL', change.setting, () =>
         clients.s3.send(
           new PutBucketAclCommand({
             Bucket: record.bucket,
@@ -142,7 +205,7 @@ async function writeChange(input: ApplyInput, change: SettingChange, step: Step)
       return;
     case 'access-point-policy':
       if (record.kind !== 'access-point') return;
-      await step(`put back access point ${record.name}'s policy`, () =>
+      await step(`put back access point ${record.name}'s policy`, change.setting, () =>
         clients.s3Control().send(
           new PutAccessPointPolicyCommand({
             AccountId: record.account,
@@ -154,7 +217,7 @@ async function writeChange(input: ApplyInput, change: SettingChange, step: Step)
       return;
     case 'object-acl':
       if (record.kind !== 'object-acl') return;
-      await step(`put back object ${record.key}'s ACL`, () =>
+      await step(`put back object ${record.key}'s ACL`, change.setting, () =>
         clients.s3.send(
           new PutObjectAclCommand({
             Bucket: record.bucket,

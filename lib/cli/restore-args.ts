@@ -23,7 +23,7 @@ statements the guard never added). A registry bucket (tagged, recorded as one, o
 registry ledger) is never made public again: if anything to put back is public, or would turn a Block Public
 Access setting off, the whole restore is refused and nothing is changed.
 
-Options:
+Options (each at most once):
   --version-id VERSION   the evidence object's version (required when the evidence bucket is versioned)
   --sha256 HEX           the SHA-256 the notice gives; the record is refused unless its bytes match
   --apply                make the changes (default: dry run)
@@ -32,6 +32,11 @@ Options:
                          maximum, MAX_EXEMPTION_DAYS, default 90), so the guard does not close it again
   --exempt-reason TEXT   the exemption's reason (default: the evidence id); name the ticket that approved it
   --region REGION        the region of the evidence and target buckets (default: the record's, then the SDK's)
+  --guard-evidence-bucket NAME
+                         the guard's evidence bucket, whose registry ledger is read (default: EVIDENCE_BUCKET,
+                         else the bucket the URI names); a record in any other bucket is refused (exit 3)
+  --other-evidence-bucket
+                         accept a record copied to another bucket; the ledger is still the guard's
   --format text|json     output format (default: text)
   -h, --help             show this help
 
@@ -65,6 +70,10 @@ export interface RestoreOptions {
   readonly exemptReason?: string;
   readonly region?: string;
   readonly format: RestoreFormat;
+  /** The guard's evidence bucket, whose registry ledger is read. */
+  readonly guardEvidenceBucket?: string;
+  /** Accept a record from a bucket other than the guard's evidence bucket. */
+  readonly otherEvidenceBucket: boolean;
 }
 
 /** What the parser needs to know from outside the arguments. */
@@ -99,6 +108,7 @@ export function parseRestoreArgs(args: readonly string[], limits: RestoreArgLimi
       args: [...args],
       allowPositionals: true,
       strict: true,
+      tokens: true,
       options: {
         'version-id': { type: 'string' },
         sha256: { type: 'string' },
@@ -108,6 +118,8 @@ export function parseRestoreArgs(args: readonly string[], limits: RestoreArgLimi
         'exempt-reason': { type: 'string' },
         region: { type: 'string' },
         format: { type: 'string' },
+        'guard-evidence-bucket': { type: 'string' },
+        'other-evidence-bucket': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -120,6 +132,11 @@ export function parseRestoreArgs(args: readonly string[], limits: RestoreArgLimi
   }
   const values = parsed.values;
   if (values.help === true) return 'help';
+  const repeated = repeatedOption(parsed.tokens);
+  if (repeated !== undefined) {
+    // parseArgs keeps the last silently: a second --sha256 appended to a pasted command must not win.
+    throw usage(`restore: --${repeated} is given more than once; pass it once`);
+  }
   if (parsed.positionals.length !== 1) {
     throw usage(
       parsed.positionals.length === 0
@@ -153,6 +170,8 @@ export function parseRestoreArgs(args: readonly string[], limits: RestoreArgLimi
     exemptReason,
     region: checked(values.region, REGION, '--region', 'a region name such as eu-west-1'),
     format: format as RestoreFormat,
+    guardEvidenceBucket: guardBucket(values['guard-evidence-bucket']),
+    otherEvidenceBucket: values['other-evidence-bucket'] === true,
   };
 }
 
@@ -193,6 +212,13 @@ export function isBucketName(name: string): boolean {
   return BUCKET_NAME.test(name) && !name.includes('..') && !/^\d{1,3}(\.\d{1,3}){3}$/.test(name);
 }
 
+function guardBucket(name: string | undefined): string | undefined {
+  if (name !== undefined && !isBucketName(name)) {
+    throw usage(`restore: --guard-evidence-bucket '${name.slice(0, 80)}' is not an S3 bucket name`);
+  }
+  return name;
+}
+
 function parseExemptDays(text: string | undefined, max: number): number | undefined {
   if (text === undefined) return undefined;
   const days = DAYS.test(text) ? Number(text) : Number.NaN;
@@ -214,6 +240,17 @@ function checked(value: string | undefined, pattern: RegExp, flag: string, what:
     throw usage(`restore: ${flag} '${shown}' is not valid: expected ${what}`);
   }
   return value;
+}
+
+/** The first option named twice in the arguments, if any. */
+function repeatedOption(tokens: readonly { kind: string; name?: string }[]): string | undefined {
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    if (seen.has(token.name)) return token.name;
+    seen.add(token.name);
+  }
+  return undefined;
 }
 
 function hasControlCharacter(text: string): boolean {

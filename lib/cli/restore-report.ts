@@ -30,9 +30,24 @@ export interface RestoreReport {
   readonly warnings: readonly string[];
   /** Set when the restore is refused by the public judgement: each public part. */
   readonly refusedPublic?: readonly string[];
+  /** Set when a write failed (apply mode): nothing after it was tried. */
+  readonly failure?: RestoreFailure;
+  /** Set when the read-back after the writes finds settings differing from the record again. */
+  readonly changedAgain?: readonly SettingChange['setting'][];
 }
 
-const SETTING_NAMES: Readonly<Record<SettingChange['setting'], string>> = {
+/** A failed write, and what reading the bucket again found about it. */
+export interface RestoreFailure {
+  /** What the write would have done. */
+  readonly step: string;
+  /** AWS's error, in one line. */
+  readonly reason: string;
+  /** What a fresh read of the live settings says about the write: in place, not in place, or unknown. */
+  readonly readBack: string;
+}
+
+/** What each setting is called in the report: `policy` → `bucket policy`. */
+export const SETTING_NAMES: Readonly<Record<SettingChange['setting'], string>> = {
   'block-public-access': 'bucket Block Public Access',
   policy: 'bucket policy',
   acl: 'bucket ACL',
@@ -66,9 +81,10 @@ export function renderRestoreText(report: RestoreReport): string {
     lines.push('', `${SETTING_NAMES[change.setting]} (- live now, + record):`, ...diffLines(change));
   if (plan.leftAlone.length > 0) lines.push('', 'Left alone:', ...plan.leftAlone.map((item) => `  ${item}`));
   if (report.exemption !== undefined) {
+    const written = report.applied.some((step) => step.startsWith(EXEMPTION_STEP));
     lines.push(
       '',
-      `Exemption ${report.mode === 'apply' ? 'written' : 'to write'} first: registry-guard:public-exemption="${report.exemption.reason}", registry-guard:exemption-expires=${report.exemption.expires}`,
+      `Exemption ${written ? 'written' : report.mode === 'apply' ? 'NOT written' : 'to write'} first: registry-guard:public-exemption="${report.exemption.reason}", registry-guard:exemption-expires=${report.exemption.expires}`,
     );
   }
   if (report.refusedPublic !== undefined) {
@@ -80,6 +96,19 @@ export function renderRestoreText(report: RestoreReport): string {
   }
   if (report.warnings.length > 0) lines.push('', ...report.warnings.map((warning) => `WARNING: ${warning}`));
   if (report.applied.length > 0) lines.push('', 'Done:', ...report.applied.map((step) => `  ${step}`));
+  if (report.failure !== undefined) {
+    lines.push(
+      '',
+      `FAILED: ${report.failure.step}: ${report.failure.reason}`,
+      `  read back: ${report.failure.readBack}`,
+    );
+  }
+  if (report.changedAgain !== undefined) {
+    lines.push(
+      '',
+      `CHANGED AGAIN: read back after the restore, these differ from the record: ${report.changedAgain.map((setting) => SETTING_NAMES[setting]).join(', ')}`,
+    );
+  }
   return `${lines.map(escapeControlCharacters).join('\n')}\n`;
 }
 
@@ -111,6 +140,8 @@ export function renderRestoreJson(report: RestoreReport): string {
       exemption: report.exemption,
       refusedPublic: report.refusedPublic,
       applied: report.applied,
+      failure: report.failure,
+      changedAgain: report.changedAgain,
       warnings: report.warnings,
     },
     null,
@@ -118,10 +149,15 @@ export function renderRestoreJson(report: RestoreReport): string {
   )}\n`;
 }
 
-type Outcome = 'refused' | 'nothing-to-restore' | 'would-restore' | 'restored';
+/** How {@link applyRestore}'s exemption step begins. */
+const EXEMPTION_STEP = 'tagged the bucket exempt';
+
+type Outcome = 'refused' | 'nothing-to-restore' | 'would-restore' | 'restored' | 'failed' | 'changed-again';
 
 function outcomeOf(report: RestoreReport): Outcome {
   if (report.refusedPublic !== undefined) return 'refused';
+  if (report.failure !== undefined) return 'failed';
+  if (report.changedAgain !== undefined && report.changedAgain.length > 0) return 'changed-again';
   if (report.plan.changes.length === 0) return 'nothing-to-restore';
   return report.mode === 'apply' ? 'restored' : 'would-restore';
 }
@@ -138,6 +174,10 @@ function headline(report: RestoreReport): string {
       return `registry-guard restore: DRY RUN, nothing changed. Would restore ${count} setting${count === 1 ? '' : 's'}: ${settings}. Add --apply to restore.`;
     case 'restored':
       return `registry-guard restore: RESTORED ${count} setting${count === 1 ? '' : 's'}: ${settings}`;
+    case 'failed':
+      return `registry-guard restore: FAILED after ${report.applied.length} write${report.applied.length === 1 ? '' : 's'}: ${report.failure?.step ?? ''} failed (see below)`;
+    case 'changed-again':
+      return `registry-guard restore: NOT RESTORED: ${report.applied.length} write${report.applied.length === 1 ? '' : 's'} done, but read back ${(report.changedAgain ?? []).map((setting) => SETTING_NAMES[setting]).join(', ')} differ from the record again`;
   }
 }
 

@@ -5,15 +5,22 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readExemption } from '../remediation/decide/exemption';
 import { readGuardSettings } from '../remediation/settings';
-import { applyRestore, withExemption } from './restore-apply';
+import { ApplyFailure, applyRestore, withExemption } from './restore-apply';
 import { parseRestoreArgs, RESTORE_USAGE, RestoreOptions } from './restore-args';
 import { planRestore, publicParts } from './restore-diff';
 import { isRestoreStop, RESTORE_EXIT_AWS, RESTORE_EXIT_OK, RestoreStop } from './restore-errors';
 import { readEvidence, VerifiedEvidence } from './restore-evidence';
 import { LiveState, readLiveState, RestoreClients } from './restore-live';
-import { ExemptionTags, renderRestoreJson, renderRestoreText, RestoreReport } from './restore-report';
+import {
+  ExemptionTags,
+  renderRestoreJson,
+  renderRestoreText,
+  RestoreReport,
+  SETTING_NAMES,
+} from './restore-report';
 
 /** Where the restore writes. `CliIo` fits. */
 export interface RestoreIo {
@@ -32,6 +39,12 @@ export interface RestoreDependencies {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * SDK v3 waits forever by default; a stalled call must end the restore (exit 4, naming what was done)
+ * instead. Each call is small, so 8 s is ample, and three attempts still end within half a minute.
+ */
+const CONNECTION_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 8_000;
 
 /**
  * Runs `registry-guard restore` and returns its exit code. Never throws: every stop is one line on stderr.
@@ -76,6 +89,7 @@ async function restore(
     return RESTORE_EXIT_OK;
   }
   const clientsFor = dependencies.clients ?? ((region: string | undefined) => defaultClients(region, env));
+  const ledgerBucket = guardEvidenceBucket(options, env);
   const evidence = await readEvidence(clientsFor(options.region).s3, {
     location: options.evidence,
     versionId: options.versionId,
@@ -83,7 +97,7 @@ async function restore(
   });
   const record = evidence.record;
   const clients = clientsFor(options.region ?? record.region);
-  const live = await readLiveState(clients, record, evidence.location.bucket);
+  const live = await readLiveState(clients, record, ledgerBucket);
   const plan = planRestore(record, live);
   const parts = publicParts(plan, live);
   const base = { evidence, registry: live.registry, plan, applied: [] as string[] };
@@ -114,20 +128,91 @@ async function restore(
     print({ ...base, mode: options.apply ? 'apply' : 'dry-run', exemption, warnings });
     return RESTORE_EXIT_OK;
   }
-  const applied = await applyRestore({ clients, record, live, plan, exemption });
+  const { applied, failure } = await applyRestore({ clients, record, live, plan, exemption });
   const report: RestoreReport = { ...base, mode: 'apply', exemption, warnings, applied };
-  const remaining = planRestore(
-    record,
-    await readLiveState(clients, record, evidence.location.bucket),
-  ).changes;
-  print(report);
+  if (failure !== undefined) {
+    const readBack = await readBackFailure(clients, evidence, ledgerBucket, failure, exemption);
+    print({ ...report, failure: { step: failure.step, reason: failure.reason, readBack: readBack.text } });
+    // "Failed" needs no more words when the read-back confirms it; otherwise it says what is in place.
+    throw new RestoreStop(
+      'aws',
+      `${record.bucket}: ${failure.step} failed: ${failure.reason}; already done: ${applied.length === 0 ? 'nothing' : applied.join('; ')}${readBack.inPlace === false ? '' : `; read back: ${readBack.text}`}`,
+    );
+  }
+  const remaining = planRestore(record, await readLiveState(clients, record, ledgerBucket)).changes;
+  const changedAgain = remaining.map((change) => change.setting);
+  print(changedAgain.length > 0 ? { ...report, changedAgain } : report);
   if (remaining.length > 0) {
     throw new RestoreStop(
       'aws',
-      `${record.bucket}: read back after the restore: ${remaining.map((change) => change.setting).join(', ')} still differ from the record (something changed them again?)`,
+      `${record.bucket}: read back after the restore: ${changedAgain.join(', ')} still differ from the record (something changed them again?)`,
     );
   }
   return RESTORE_EXIT_OK;
+}
+
+/**
+ * A failed write may still have been applied (S3 applied it, the answer was lost): reads the bucket again
+ * and says whether the failed write's setting is in place now (`inPlace` undefined: the read failed too).
+ * Never throws.
+ */
+async function readBackFailure(
+  clients: RestoreClients,
+  evidence: VerifiedEvidence,
+  ledgerBucket: string,
+  failure: ApplyFailure,
+  exemption: ExemptionTags | undefined,
+): Promise<{ readonly inPlace?: boolean; readonly text: string }> {
+  const what =
+    failure.setting === 'exemption' ? 'the exemption tags' : `the ${SETTING_NAMES[failure.setting]}`;
+  let live: LiveState;
+  try {
+    live = await readLiveState(clients, evidence.record, ledgerBucket);
+  } catch (error) {
+    const text = (error as { message?: unknown } | null)?.message;
+    return {
+      text: `${what} may have been applied: reading the bucket again failed too (${String(text).split('\n')[0]})`,
+    };
+  }
+  const inPlace =
+    failure.setting === 'exemption'
+      ? exemption !== undefined && hasExemption(live, exemption)
+      : !planRestore(evidence.record, live).changes.some((change) => change.setting === failure.setting);
+  return {
+    inPlace,
+    text: inPlace
+      ? `${what} is in place after all (S3 applied it, but its answer was lost)`
+      : `${what} is not in place`,
+  };
+}
+
+function hasExemption(live: LiveState, exemption: ExemptionTags): boolean {
+  const wanted = withExemption([], exemption);
+  return wanted.every((tag) =>
+    live.bucket.tags.some((liveTag) => liveTag.Key === tag.Key && liveTag.Value === tag.Value),
+  );
+}
+
+/**
+ * The bucket whose registry ledger is read: the guard's evidence bucket (--guard-evidence-bucket, else
+ * EVIDENCE_BUCKET), else the one the URI names. A record elsewhere would escape the guard's ledger, so it is
+ * refused unless --other-evidence-bucket says it was copied on purpose (the ledger is still the guard's).
+ */
+function guardEvidenceBucket(
+  options: RestoreOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const location = options.evidence;
+  const fromEnv = env.EVIDENCE_BUCKET === '' ? undefined : env.EVIDENCE_BUCKET;
+  const guardBucket = options.guardEvidenceBucket ?? fromEnv;
+  if (guardBucket === undefined) return location.bucket;
+  if (guardBucket !== location.bucket && !options.otherEvidenceBucket) {
+    throw new RestoreStop(
+      'evidence-refused',
+      `${location.uri}: not in the guard's evidence bucket ${guardBucket}, whose registry ledger the restore reads; pass --other-evidence-bucket if the record was copied on purpose`,
+    );
+  }
+  return guardBucket;
 }
 
 /** The two exemption tags, checked with the guard's own reading so the guard will honour them. */
@@ -187,18 +272,61 @@ function warningsFor(
 /**
  * Real clients from the standard credential chain. SDK v3 reads AWS_ENDPOINT_URL (and
  * AWS_ENDPOINT_URL_S3) itself; with such an endpoint (moto, LocalStack, MinIO) S3 is addressed by path, since
- * `bucket.localhost` does not resolve. A bucket in another region is followed by its redirect.
+ * `bucket.localhost` does not resolve, and S3 Control's account prefix (`123456789012.localhost`) is dropped
+ * from the host for the same reason. A bucket in another region is followed by its redirect. Every call
+ * times out (connection 5 s, request 8 s), so a stalled connection cannot hang a half-applied restore.
  */
 function defaultClients(
   region: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
 ): RestoreClients {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const requestHandler = new NodeHttpHandler({
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+  });
   const s3 = new S3Client({
     region,
     followRegionRedirects: true,
     forcePathStyle: endpoint !== undefined && endpoint !== '',
+    requestHandler,
   });
+  const controlEndpoint = env.AWS_ENDPOINT_URL_S3_CONTROL ?? env.AWS_ENDPOINT_URL;
   let s3Control: S3ControlClient | undefined;
-  return { s3, s3Control: () => (s3Control ??= new S3ControlClient({ region })) };
+  const buildS3Control = (): S3ControlClient => {
+    const client = new S3ControlClient({ region, requestHandler });
+    if (controlEndpoint !== undefined && controlEndpoint !== '') keepEndpointHost(client, controlEndpoint);
+    return client;
+  };
+  return { s3, s3Control: () => (s3Control ??= buildS3Control()) };
+}
+
+/**
+ * S3 Control puts the account id in front of the endpoint's host; on a custom endpoint (moto, LocalStack)
+ * that host (`123456789012.localhost`) often does not resolve, so the request goes to the endpoint's own host.
+ */
+function keepEndpointHost(client: S3ControlClient, endpoint: string): void {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return;
+  }
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { hostname?: string; headers?: Record<string, string> };
+      if (
+        request.hostname !== undefined &&
+        /^\d{12}\./.test(request.hostname) &&
+        request.hostname.endsWith(`.${host}`)
+      ) {
+        request.hostname = host;
+        if (request.headers?.host !== undefined)
+          request.headers.host = request.headers.host.replace(/^\d{12}\./, '');
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'registryGuardEndpointHost' },
+  );
 }

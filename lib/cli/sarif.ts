@@ -143,18 +143,111 @@ class TemplateLines {
 }
 
 /**
- * The 1-based line of the first mapping key of each name, found in one pass over the text: logical ids
- * are alphanumeric keys, so a resource's first occurrence as a key is where its definition starts. The
- * pattern is anchored and its parts cannot match the same characters, so each line costs linear time.
+ * The 1-based line where each resource's definition starts: the line of its key one level below the
+ * template's `Resources`, never a property of the same name deeper down (a policy's `"Bucket": {...}` before
+ * the bucket `Bucket`). One linear pass over the text, JSON or YAML as the loader told them apart.
  */
 function keyLines(text: string): Map<string, number> {
+  return looksLikeJson(text) ? jsonResourceLines(text) : yamlResourceLines(text);
+}
+
+/** The loader's test without the file name: a `.json` file that does not open an object fails to load. */
+function looksLikeJson(text: string): boolean {
+  const first = /\S/.exec(text);
+  return first !== null && (first[0] === '{' || first[0] === '[');
+}
+
+/**
+ * JSON: a scan that tracks strings and nesting depth. The top-level object is depth 1, `Resources` is a key
+ * at depth 1, and a resource is a key at depth 2 while the object that key opened is open.
+ */
+function jsonResourceLines(text: string): Map<string, number> {
   const lines = new Map<string, number>();
-  const key = /^\s*"?([A-Za-z0-9]+)"?\s*:/;
-  text.split('\n').forEach((line, position) => {
-    const match = key.exec(line);
-    if (match !== null && !lines.has(match[1])) lines.set(match[1], position + 1);
+  let line = 1;
+  let depth = 0;
+  let inResources = false;
+  let lastString: { readonly text: string; readonly line: number } | undefined;
+  let keyAtTopLevel: string | undefined;
+  for (let position = 0; position < text.length; position++) {
+    const character = text[position];
+    if (character === '\n') {
+      line++;
+    } else if (character === '"') {
+      const end = stringEnd(text, position);
+      lastString = { text: jsonStringText(text.slice(position, end + 1)), line };
+      position = end;
+    } else if (character === ':' && lastString !== undefined) {
+      if (depth === 1) keyAtTopLevel = lastString.text;
+      if (depth === 2 && inResources && !lines.has(lastString.text))
+        lines.set(lastString.text, lastString.line);
+      lastString = undefined;
+    } else if (character === '{' || character === '[') {
+      depth++;
+      if (depth === 2) inResources = character === '{' && keyAtTopLevel === 'Resources';
+    } else if (character === '}' || character === ']') {
+      if (depth === 2) inResources = false;
+      depth--;
+    }
+  }
+  return lines;
+}
+
+/** The index of the quote that closes the JSON string opening at `start` (the text's end if none does). */
+function stringEnd(text: string, start: number): number {
+  for (let position = start + 1; position < text.length; position++) {
+    if (text[position] === '\\') position++;
+    else if (text[position] === '"' || text[position] === '\n') return position;
+  }
+  return text.length - 1;
+}
+
+/** A JSON string literal's text, escapes (`\u0042ucket`) read. */
+function jsonStringText(literal: string): string {
+  if (!literal.includes('\\')) return literal.slice(1, -1);
+  try {
+    return String(JSON.parse(literal));
+  } catch {
+    return literal.slice(1, -1);
+  }
+}
+
+/** A YAML block mapping key on its own line: indentation, then a plain, double- or single-quoted key. */
+const YAML_KEY = /^ *(?:"([^"\\]*)"|'([^']*)'|([^\s"'#:][^\s:]*))[ \t]*:(?:[ \t\r]|$)/;
+
+/**
+ * YAML: indentation is nesting. `Resources` is a key at the indentation of the document's first key; a
+ * resource is a key at the indentation of the first key below it, until a line comes back out to
+ * `Resources`' own indentation. Blank lines, comments and document markers are skipped; the lines of a block
+ * scalar are indented deeper than its key, so they are never taken for a resource.
+ */
+function yamlResourceLines(text: string): Map<string, number> {
+  const lines = new Map<string, number>();
+  let topIndent: number | undefined;
+  let resourceIndent: number | undefined;
+  let inResources = false;
+  text.split('\n').forEach((rawLine, position) => {
+    const content = rawLine.trimStart();
+    if (content === '' || content.startsWith('#') || /^(?:---|\.\.\.)(?:\s|$)/.test(rawLine)) return;
+    const indent = rawLine.length - content.length;
+    topIndent ??= indent;
+    if (indent <= topIndent) {
+      inResources = indent === topIndent && yamlKeyOf(rawLine) === 'Resources';
+      resourceIndent = undefined;
+      return;
+    }
+    if (!inResources) return;
+    resourceIndent ??= indent;
+    if (indent !== resourceIndent) return;
+    const name = yamlKeyOf(rawLine);
+    if (name !== undefined && !lines.has(name)) lines.set(name, position + 1);
   });
   return lines;
+}
+
+/** The key a YAML line starts with, quotes removed; undefined when the line holds no `key:`. */
+function yamlKeyOf(line: string): string | undefined {
+  const key = YAML_KEY.exec(line);
+  return key === null ? undefined : (key[1] ?? key[2] ?? key[3]);
 }
 
 // With the u flag a lone surrogate is one code point outside every range below, a valid pair one inside.

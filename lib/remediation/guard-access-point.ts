@@ -55,23 +55,32 @@ type AccessPointReading = Reading<{ readonly accessPoint: AccessPointState }>;
  */
 export async function guardAccessPoint(run: RunContext, name: string): Promise<BucketOutcome> {
   try {
-    return await guardAccessPointUnsafe(run, name);
+    return { wayIn: { kind: 'access-point', name }, ...(await guardAccessPointUnsafe(run, name)) };
   } catch (error) {
-    return unverifiableOutcome(
-      `access point ${name}`,
-      `registry-guard failed on it: ${describeError(error)}`,
+    return aboutAccessPointAlone(
+      name,
+      unverifiableOutcome(`access point ${name}`, `registry-guard failed on it: ${describeError(error)}`),
     );
   }
 }
 
+/** An outcome about the access point alone: its bucket is unknown, `bucket` is only its label. */
+function aboutAccessPointAlone(name: string, outcome: BucketOutcome): BucketOutcome {
+  return { ...outcome, wayIn: { kind: 'access-point', name, bucketUnknown: true } };
+}
+
 async function guardAccessPointUnsafe(run: RunContext, name: string): Promise<BucketOutcome> {
   const reading = await readAccessPoint(run, name);
-  if (reading.status === 'missing')
-    return notApplicable(`access point ${name}`, 'the access point no longer exists');
+  if (reading.status === 'missing') {
+    return aboutAccessPointAlone(
+      name,
+      notApplicable(`access point ${name}`, 'the access point no longer exists'),
+    );
+  }
   if (reading.status === 'unreadable') {
-    return unverifiableOutcome(
-      `access point ${name}`,
-      `reading access point ${name} failed: ${reading.error}`,
+    return aboutAccessPointAlone(
+      name,
+      unverifiableOutcome(`access point ${name}`, `reading access point ${name} failed: ${reading.error}`),
     );
   }
   const { accessPoint } = reading;

@@ -50,8 +50,14 @@ export async function guardMultiRegionAccessPoint(run: RunContext, name: string)
       proposed: policy.Policy?.Proposed?.Policy,
     };
   } catch (error) {
-    return [unverifiableOutcome(label, `reading ${label} failed: ${describeError(error)}`)];
+    return [
+      {
+        ...unverifiableOutcome(label, `reading ${label} failed: ${describeError(error)}`),
+        wayIn: { kind: 'multi-region-access-point', name, bucketUnknown: true },
+      },
+    ];
   }
+  const wayIn = { kind: 'multi-region-access-point', name, alias: details?.Alias } as const;
   const publicStatements = [
     ...labelled('established policy', policies.established),
     ...labelled('proposed policy', policies.proposed),
@@ -61,7 +67,10 @@ export async function guardMultiRegionAccessPoint(run: RunContext, name: string)
     .filter((region) => region.BucketAccountId === undefined || region.BucketAccountId === run.accountId)
     .map((region) => region.Bucket)
     .filter((bucket): bucket is string => bucket !== undefined && bucket !== '');
-  if (ownBuckets.length === 0) return [notApplicable(label, `${label} serves no bucket of this account`)];
+  if (ownBuckets.length === 0) {
+    const none = notApplicable(label, `${label} serves no bucket of this account`);
+    return [{ ...none, wayIn: { ...wayIn, bucketUnknown: true } }];
+  }
   const restricted = restrictsPublicPolicies(details?.PublicAccessBlock);
   const fingerprint = `mrap-${name}-${createHash('sha256')
     .update(`${policies.established ?? ''}\u0000${policies.proposed ?? ''}`)
@@ -78,9 +87,11 @@ export async function guardMultiRegionAccessPoint(run: RunContext, name: string)
   };
   const outcomes: BucketOutcome[] = [];
   for (const bucket of ownBuckets) {
-    outcomes.push(
-      await judgeBucketBehind(run, bucket, label, reasons, restricted, { fingerprint, stillInState }),
-    );
+    const outcome = await judgeBucketBehind(run, bucket, label, reasons, restricted, {
+      fingerprint,
+      stillInState,
+    });
+    outcomes.push({ ...outcome, wayIn });
   }
   return outcomes;
 }

@@ -37,13 +37,17 @@ type AclReading = Reading<{ readonly acl: BucketAcl }>;
  * const outcome = await guardObjectAcl(run, { bucket: 'electoral-roll', key: 'roll.csv' });
  */
 export async function guardObjectAcl(run: RunContext, object: ObjectRef): Promise<BucketOutcome> {
+  const wayIn = { kind: 'object-acl', key: object.key, versionId: object.versionId } as const;
   try {
-    return await guardObjectAclUnsafe(run, object);
+    return { ...(await guardObjectAclUnsafe(run, object)), wayIn };
   } catch (error) {
-    return unverifiableOutcome(
-      object.bucket,
-      `registry-guard failed on ${describeObject(object)}: ${describeError(error)}`,
-    );
+    return {
+      ...unverifiableOutcome(
+        object.bucket,
+        `registry-guard failed on ${describeObject(object)}: ${describeError(error)}`,
+      ),
+      wayIn,
+    };
   }
 }
 

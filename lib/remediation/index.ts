@@ -35,7 +35,7 @@ export type {
 // What one invocation did: GuardResult and every type it names.
 export type { GuardResult } from './report/run-report';
 export type { SecurityHubDelivery } from './report/security-hub';
-export type { BucketOutcome } from './report/outcome';
+export type { BucketOutcome, WayIn } from './report/outcome';
 export type { ComplianceVerdict } from './decide/decision';
 export type { IncidentClaim } from './act/incident-claim';
 export type { RemediationOutcome } from './act/remediate';

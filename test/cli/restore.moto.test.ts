@@ -328,6 +328,8 @@ describe('restore: dry run and --apply on an ordinary bucket', () => {
     const sent: string[] = [];
     const recording = (): RestoreClients => {
       const client = new S3Client({ forcePathStyle: true });
+      const control = new S3ControlClient({});
+      useLoopbackHost(control);
       client.middlewareStack.add(
         (next, context) => async (args) => {
           sent.push(String(context.commandName));
@@ -335,15 +337,22 @@ describe('restore: dry run and --apply on an ordinary bucket', () => {
         },
         { step: 'initialize', name: 'recordCommands' },
       );
-      return { s3: client, s3Control: () => new S3ControlClient({}) };
+      control.middlewareStack.add(
+        (next, context) => async (args) => {
+          sent.push(String(context.commandName));
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordCommands' },
+      );
+      return { s3: client, s3Control: () => control };
     };
     const result = await restore([...noticeArgs(ref), '--apply', '--exempt-days', '30'], {
       clients: recording,
     });
     expect(result.code).toBe(RESTORE_EXIT_OK);
-    const writes = sent.filter((name) => /^(Put|Delete)/.test(name));
+    const writes = sent.filter((name) => /^(Put|Delete|Tag)/.test(name));
     expect(writes).toEqual([
-      'PutBucketTaggingCommand',
+      'TagResourceCommand',
       'DeletePublicAccessBlockCommand',
       'PutBucketPolicyCommand',
       'PutBucketAclCommand',

@@ -121,6 +121,7 @@ const REMEDIATION_EXPORTS = [
   'SecurityHubDelivery',
   'StillPublicError',
   'SweepTuning',
+  'WayIn',
   'createHandler',
   'handler',
   'parseGuardEvent',

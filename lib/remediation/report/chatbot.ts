@@ -13,8 +13,11 @@
  * too. The SNS message that carries it beside the plain text is sns-message.ts's.
  *
  * Outside text (bucket names, error messages, ARNs, tags) is put on one line and escaped for chat markdown:
- * `&`, `<` and `>` become entities, as Slack's formatting rules ask, so no text from outside can mention
- * `<!channel>` or forge a link.
+ * `&`, `<` and `>` become entities, as Slack's formatting rules ask, and a zero-width space parts `](`, so no
+ * text from outside can mention `<!channel>` or forge a link, Slack's or Markdown's. The title, description
+ * and next steps, composed already escaped, are escaped once more on the way out where they still need it
+ * (a chat form read back from a pending-notice record): escaping them is idempotent, so nothing is escaped
+ * twice.
  */
 import { ActionRecord } from '../act/actions';
 import { truncate } from './evaluations';
@@ -177,17 +180,17 @@ export function chatbotNotification(notice: Notice): ChatbotNotification {
     source: 'custom',
     content: {
       textType: 'client-markdown',
-      title: truncate(oneLine(chat.title), CHAT_LIMITS.title),
+      title: truncate(chatMarkdown(chat.title), CHAT_LIMITS.title),
       description: truncate(
         chat.description
           .split('\n')
-          .map((line) => oneLine(line))
+          .map((line) => chatMarkdown(line))
           .join('\n'),
         CHAT_LIMITS.description,
       ),
       nextSteps: chat.nextSteps
         .slice(0, CHAT_LIMITS.nextSteps)
-        .map((step) => truncate(oneLine(step), CHAT_LIMITS.nextStep)),
+        .map((step) => truncate(chatMarkdown(step), CHAT_LIMITS.nextStep)),
       keywords: chat.keywords
         .slice(0, CHAT_LIMITS.keywords)
         .map((keyword) => truncate(chatText(keyword), CHAT_LIMITS.keyword)),
@@ -276,13 +279,27 @@ export function withAddedParagraph(notice: Notice, paragraph: string): Notice {
 
 /**
  * Outside text for chat markdown: one line, with `&`, `<` and `>` as entities (Slack reads `<...>` as a
- * link or a mention).
+ * link or a mention) and `](` parted by a zero-width space (Teams reads `[text](address)` as a link).
  *
  * @example
- * chatText('<!channel> hi'); // '&lt;!channel&gt; hi'
+ * chatText('<!channel> [hi](https://example.com)'); // '&lt;!channel&gt; [hi]\u200B(https://example.com)'
  */
 export function chatText(text: string): string {
-  return oneLine(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return chatMarkdown(oneLine(text).replace(/&/g, '&amp;'));
+}
+
+/**
+ * Chat markdown made safe to send, whether the guard composed it (escaped already) or it was read back from a
+ * record (perhaps not): one line, every `&` that does not start `&amp;`, `&lt;` or `&gt;` and every `<` and
+ * `>` as entities, every `](` parted. Idempotent, so text escaped already comes out unchanged; the guard's
+ * own markdown (`*bold*`, `_notes_`, code spans) is kept.
+ */
+function chatMarkdown(text: string): string {
+  return oneLine(text)
+    .replace(/&(?!(?:amp|lt|gt);)/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\]\(/g, ']\u200B(');
 }
 
 /** What state a bucket notice tells: one word, for keywords, the event type and the title's emoji. */

@@ -1,8 +1,10 @@
 /**
  * The Security Hub findings the guard has open, one object each in its evidence bucket:
- * `_security-hub-findings/<bucket>/<kind>.json`, holding the finding as last imported. A bucket found closed
- * resolves only what is listed here, so a sweep of 100,000 closed buckets sends Security Hub nothing for
- * them. A sweep lists the prefix once per invocation; any other event lists only its own bucket's part.
+ * `_security-hub-findings/<subject>/<kind>.json`, holding the finding as last imported. The subject is the
+ * finding's (security-hub-finding.ts, `subjectKeyOf`): a bucket's name for its own settings, or
+ * `<bucket>/<way in>`, or a way in alone. A subject found closed resolves only what is listed here, so a
+ * sweep of 100,000 closed buckets sends Security Hub nothing for them. A sweep lists the prefix once per
+ * invocation; any other event lists only its own subject's part.
  *
  * Written and deleted in remediate mode only, like every record of the guard's: report mode writes nothing.
  */
@@ -25,7 +27,7 @@ export type OpenFindingsLookup = 'whole-list' | 'per-bucket';
 
 /** The open findings of one run's account, read lazily and kept up to date as the run changes them. */
 export class OpenFindings {
-  /** The whole list, once read (`whole-list` only): bucket → kinds open. */
+  /** The whole list, once read (`whole-list` only): subject → kinds open. */
   private wholeList: Promise<Map<string, Set<FindingKind>>> | undefined;
 
   constructor(
@@ -35,15 +37,16 @@ export class OpenFindings {
   ) {}
 
   /**
-   * The kinds of finding open for `bucket`, in {@link FINDING_KINDS} order.
+   * The kinds of finding open for `subject` (a bucket's name for its own settings), in
+   * {@link FINDING_KINDS} order.
    *
-   * @throws when the list could not be read: the caller leaves the bucket's findings as they are.
+   * @throws when the list could not be read: the caller leaves the subject's findings as they are.
    */
-  async kindsOf(bucket: string): Promise<FindingKind[]> {
+  async kindsOf(subject: string): Promise<FindingKind[]> {
     const open =
       this.lookup === 'whole-list'
-        ? ((await this.readWholeList()).get(bucket) ?? new Set<FindingKind>())
-        : await this.listBucket(bucket);
+        ? ((await this.readWholeList()).get(subject) ?? new Set<FindingKind>())
+        : await this.listSubject(subject);
     return FINDING_KINDS.filter((kind) => open.has(kind));
   }
 
@@ -52,11 +55,11 @@ export class OpenFindings {
    *
    * @throws when the record cannot be read or is not a finding: it is kept for a person to look at.
    */
-  async read(bucket: string, kind: FindingKind): Promise<AwsSecurityFinding | undefined> {
+  async read(subject: string, kind: FindingKind): Promise<AwsSecurityFinding | undefined> {
     let text: string;
     try {
       const output = await this.run.s3.send(
-        new GetObjectCommand({ Bucket: this.evidenceBucket, Key: keyOf(bucket, kind) }),
+        new GetObjectCommand({ Bucket: this.evidenceBucket, Key: keyOf(subject, kind) }),
       );
       text = (await output.Body?.transformToString()) ?? '';
     } catch (error) {
@@ -66,14 +69,14 @@ export class OpenFindings {
     }
     const parsed = JSON.parse(text) as Partial<AwsSecurityFinding> | null;
     if (parsed === null || typeof parsed !== 'object' || typeof parsed.Id !== 'string') {
-      throw new Error(`s3://${this.evidenceBucket}/${keyOf(bucket, kind)} is not a Security Hub finding`);
+      throw new Error(`s3://${this.evidenceBucket}/${keyOf(subject, kind)} is not a Security Hub finding`);
     }
     return parsed as AwsSecurityFinding;
   }
 
   /** Records an imported finding as open. @returns why it could not be, or undefined. */
   async remember(
-    bucket: string,
+    subject: string,
     kind: FindingKind,
     finding: AwsSecurityFinding,
   ): Promise<string | undefined> {
@@ -81,7 +84,7 @@ export class OpenFindings {
       await this.run.s3.send(
         new PutObjectCommand({
           Bucket: this.evidenceBucket,
-          Key: keyOf(bucket, kind),
+          Key: keyOf(subject, kind),
           Body: `${JSON.stringify(finding)}\n`,
           ContentType: 'application/json',
         }),
@@ -91,23 +94,23 @@ export class OpenFindings {
     }
     if (this.wholeList !== undefined) {
       const list = await this.wholeList.catch(() => undefined);
-      if (list !== undefined) list.set(bucket, new Set([...(list.get(bucket) ?? []), kind]));
+      if (list !== undefined) list.set(subject, new Set([...(list.get(subject) ?? []), kind]));
     }
     return undefined;
   }
 
   /** Drops the record of a resolved finding. @returns why it could not be, or undefined. */
-  async forget(bucket: string, kind: FindingKind): Promise<string | undefined> {
+  async forget(subject: string, kind: FindingKind): Promise<string | undefined> {
     try {
       await this.run.s3.send(
-        new DeleteObjectCommand({ Bucket: this.evidenceBucket, Key: keyOf(bucket, kind) }),
+        new DeleteObjectCommand({ Bucket: this.evidenceBucket, Key: keyOf(subject, kind) }),
       );
     } catch (error) {
       return describeError(error);
     }
     if (this.wholeList !== undefined) {
       const list = await this.wholeList.catch(() => undefined);
-      list?.get(bucket)?.delete(kind);
+      list?.get(subject)?.delete(kind);
     }
     return undefined;
   }
@@ -118,19 +121,20 @@ export class OpenFindings {
       for (const key of keys) {
         const parsed = parseKey(key);
         if (parsed === undefined) continue;
-        open.set(parsed.bucket, new Set([...(open.get(parsed.bucket) ?? []), parsed.kind]));
+        open.set(parsed.subject, new Set([...(open.get(parsed.subject) ?? []), parsed.kind]));
       }
       return open;
     });
     return this.wholeList;
   }
 
-  private async listBucket(bucket: string): Promise<Set<FindingKind>> {
-    const keys = await this.list(`${PREFIX}${bucket}/`);
+  /** The subject's own records: a bucket's list also holds its ways in (`<bucket>/<way in>/...`), left out. */
+  private async listSubject(subject: string): Promise<Set<FindingKind>> {
+    const keys = await this.list(`${PREFIX}${subject}/`);
     return new Set(
       keys
         .map(parseKey)
-        .filter((parsed) => parsed?.bucket === bucket)
+        .filter((parsed) => parsed?.subject === subject)
         .map((parsed) => (parsed as { kind: FindingKind }).kind),
     );
   }
@@ -157,15 +161,15 @@ export class OpenFindings {
   }
 }
 
-/** `_security-hub-findings/<bucket>/<kind>.json`: bucket names hold no `/`. */
-function keyOf(bucket: string, kind: FindingKind): string {
-  return `${PREFIX}${bucket}/${kind}.json`;
+/** `_security-hub-findings/<subject>/<kind>.json`: the kind follows the last `/` (kinds hold none). */
+function keyOf(subject: string, kind: FindingKind): string {
+  return `${PREFIX}${subject}/${kind}.json`;
 }
 
-function parseKey(key: string): { bucket: string; kind: FindingKind } | undefined {
+function parseKey(key: string): { subject: string; kind: FindingKind } | undefined {
   const rest = key.slice(PREFIX.length);
-  const slash = rest.indexOf('/');
+  const slash = rest.lastIndexOf('/');
   if (!key.startsWith(PREFIX) || slash <= 0) return undefined;
   const kind = FINDING_KINDS.find((known) => rest.slice(slash + 1) === `${known}.json`);
-  return kind === undefined ? undefined : { bucket: rest.slice(0, slash), kind };
+  return kind === undefined ? undefined : { subject: rest.slice(0, slash), kind };
 }

@@ -43,9 +43,31 @@ export interface BucketOutcome {
   readonly externalAccess?: readonly string[];
   /** Why nothing was changed on a NON_COMPLIANT bucket in remediate mode. @default report mode */
   readonly whyUnchanged?: string;
+  /**
+   * Set when the outcome judged a way into the bucket, not the bucket's own settings (see {@link WayIn}):
+   * what Security Hub findings are about, and which later judgement resolves them. @default the bucket's own
+   */
+  readonly wayIn?: WayIn;
   /** The annotation for AWS Config, at most 256 characters. */
   readonly annotation: string;
 }
+
+/**
+ * A way into a bucket other than its own settings: an access point, a Multi-Region Access Point or one
+ * object's ACL. With `bucketUnknown`, the way in could not be read (or is gone), so the outcome's `bucket`
+ * is only a label; `access-points` and `multi-region-access-points` stand for all of the account's, when
+ * listing them failed.
+ */
+export type WayIn =
+  | {
+      readonly kind: 'access-point' | 'multi-region-access-point';
+      readonly name: string;
+      /** A Multi-Region Access Point's alias (what its ARN names), when it was read. */
+      readonly alias?: string;
+      readonly bucketUnknown?: boolean;
+    }
+  | { readonly kind: 'object-acl'; readonly key: string; readonly versionId?: string }
+  | { readonly kind: 'access-points' | 'multi-region-access-points'; readonly accountId: string };
 
 /**
  * The annotation's words for a bucket that only the account setting keeps from the public: short, since

@@ -3,16 +3,18 @@
  * from an outcome to a finding, and from an open finding to its resolution. Sending them, in batches, and
  * remembering which are open is security-hub.ts's job.
  *
- * One finding per bucket and kind, under a stable Id: a bucket remediated twice updates its one
- * "remediated" finding instead of adding a second. Kinds, severities and the workflow are in
- * docs/runbook.md, "Security Hub findings".
+ * One finding per subject and kind, under a stable Id: a bucket remediated twice updates its one
+ * "remediated" finding instead of adding a second. The subject is the bucket's own settings, or a way into
+ * it (an access point, a Multi-Region Access Point, an object's ACL), each keyed apart (see
+ * {@link subjectKeyOf}). Kinds, severities and the workflow are in docs/runbook.md, "Security Hub findings".
  */
-import type { AwsSecurityFinding, Partition, SeverityLabel } from '@aws-sdk/client-securityhub';
+import { createHash } from 'crypto';
+import type { AwsSecurityFinding, Partition, Resource, SeverityLabel } from '@aws-sdk/client-securityhub';
 import { GuardMode } from '../../guard-facts';
 import { truncate } from './evaluations';
 import { describeAction } from './notice';
 import { oneLine } from './one-line';
-import { BucketOutcome } from './outcome';
+import { BucketOutcome, WayIn } from './outcome';
 import { bucketArnOf, partitionOf } from './partition';
 import { restoreCommandFor } from './restore-command';
 
@@ -106,7 +108,8 @@ export function productArnOf(context: Pick<FindingContext, 'accountId' | 'region
 }
 
 /**
- * The finding's Id: the same for the same bucket and kind, in this account and Region, whatever the run.
+ * The finding's Id: the same for the same subject (see {@link subjectKeyOf}; a bucket's own settings are
+ * keyed by its name) and kind, in this account and Region, whatever the run.
  *
  * @example
  * findingIdOf({ accountId: '123456789012', region: 'eu-west-1' }, 'roll', 'remediated');
@@ -114,10 +117,116 @@ export function productArnOf(context: Pick<FindingContext, 'accountId' | 'region
  */
 export function findingIdOf(
   context: Pick<FindingContext, 'accountId' | 'region'>,
-  bucket: string,
+  subjectKey: string,
   kind: FindingKind,
 ): string {
-  return `registry-guard/${context.region}/${context.accountId}/${bucket}/${kind}`;
+  return `registry-guard/${context.region}/${context.accountId}/${subjectKey}/${kind}`;
+}
+
+/**
+ * What an outcome's findings are about, as a key of the Id and of the open record: `<bucket>` for the
+ * bucket's own settings; `<bucket>/<way in>` for a way into it; `<way in>` alone when its bucket is unknown
+ * (it could not be read); `account:<id>:access-points` when listing the account's access points failed. A
+ * way in is `access-point:<name>`, `multi-region-access-point:<name>` or `object-acl:<hash of key and
+ * version>`: each holds a `:`, which no bucket name does, so no subject's key is another's.
+ *
+ * @example
+ * subjectKeyOf(outcome); // 'electoral-roll/access-point:roll-analytics'
+ */
+export function subjectKeyOf(outcome: BucketOutcome): string {
+  const wayIn = outcome.wayIn;
+  if (wayIn === undefined) return outcome.bucket;
+  if ('accountId' in wayIn) return `account:${safeName(wayIn.accountId)}:${wayIn.kind}`;
+  if (wayIn.kind === 'object-acl') return `${outcome.bucket}/${wayInKeyOf(wayIn)}`;
+  return wayIn.bucketUnknown === true ? wayInKeyOf(wayIn) : `${outcome.bucket}/${wayInKeyOf(wayIn)}`;
+}
+
+/**
+ * The key of the access point (or Multi-Region Access Point) alone, when the outcome read it or found it
+ * gone: the subject of findings made when it could not be read, which no longer hold. Undefined when the
+ * outcome is about another subject or could not read it either.
+ *
+ * @example
+ * unreadWayInKeyOf(outcome); // 'access-point:roll-analytics'
+ */
+export function unreadWayInKeyOf(outcome: BucketOutcome): string | undefined {
+  const wayIn = outcome.wayIn;
+  if (wayIn === undefined || !('name' in wayIn)) return undefined;
+  if (wayIn.bucketUnknown === true && outcome.unverifiable !== undefined) return undefined;
+  return wayInKeyOf(wayIn);
+}
+
+type OneWayIn = Exclude<WayIn, { readonly accountId: string }>;
+
+function wayInKeyOf(wayIn: OneWayIn): string {
+  if (wayIn.kind === 'object-acl') {
+    const digest = createHash('sha256')
+      .update(`${wayIn.key}\u0000${wayIn.versionId ?? ''}`)
+      .digest('hex');
+    return `object-acl:${digest.slice(0, 32)}`;
+  }
+  return `${wayIn.kind}:${safeName(wayIn.name)}`;
+}
+
+/**
+ * A name as it may go into an Id or an ARN: as it is when it is one S3 could have given (lower-case letters,
+ * digits, dots, hyphens), else a hash of it, so text from an event cannot break either.
+ */
+function safeName(name: string): string {
+  if (/^[a-z0-9][a-z0-9.-]{0,62}$/.test(name)) return name;
+  return `sha256-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The resources a finding names: the bucket (by its ARN), and the access point or Multi-Region Access Point
+ * the outcome judged; only the way in when its bucket is unknown; the account when its listing failed.
+ */
+function resourcesOf(outcome: BucketOutcome, context: FindingContext): Resource[] {
+  const partition = partitionOf(context.region);
+  const where = {
+    ...(isAsffPartition(partition) ? { Partition: partition } : {}),
+    Region: context.region,
+  };
+  const bucket: Resource = { Type: 'AwsS3Bucket', Id: bucketArnOf(outcome.bucket, context.region), ...where };
+  const wayIn = outcome.wayIn;
+  if (wayIn === undefined || wayIn.kind === 'object-acl') return [bucket];
+  if ('accountId' in wayIn) {
+    // ASFF names an account by this Id, not by an ARN.
+    return [{ Type: 'AwsAccount', Id: `AWS::::Account:${safeName(wayIn.accountId)}`, ...where }];
+  }
+  const way: Resource =
+    wayIn.kind === 'access-point'
+      ? {
+          Type: 'AwsS3AccessPoint',
+          Id: `arn:${partition}:s3:${context.region}:${context.accountId}:accesspoint/${safeName(wayIn.name)}`,
+          ...where,
+        }
+      : {
+          // ASFF has no type for a Multi-Region Access Point; it is global, so no Region either.
+          Type: 'Other',
+          Id: `arn:${partition}:s3::${context.accountId}:accesspoint/${safeName(wayIn.alias ?? wayIn.name)}`,
+          ...(isAsffPartition(partition) ? { Partition: partition } : {}),
+        };
+  return wayIn.bucketUnknown === true ? [way] : [bucket, way];
+}
+
+/** The subject in words, for the title: the bucket, a way into it, or a way in alone. */
+function subjectWordsOf(outcome: BucketOutcome): string {
+  const bucket = `${outcome.isRegistry === true ? 'registry bucket' : 'S3 bucket'} ${outcome.bucket}`;
+  const wayIn = outcome.wayIn;
+  if (wayIn === undefined) return bucket;
+  switch (wayIn.kind) {
+    case 'access-points':
+      return `the access points of account ${wayIn.accountId}`;
+    case 'multi-region-access-points':
+      return `the Multi-Region Access Points of account ${wayIn.accountId}`;
+    case 'object-acl':
+      return `an object's ACL in ${bucket}`;
+    default: {
+      const way = `${wayIn.kind === 'access-point' ? 'access point' : 'Multi-Region Access Point'} ${wayIn.name}`;
+      return wayIn.bucketUnknown === true ? way : `${way} of ${bucket}`;
+    }
+  }
 }
 
 /**
@@ -134,13 +243,12 @@ export function composeFinding(
   earlier?: FindingHistory,
 ): AwsSecurityFinding {
   const now = context.now.toISOString();
-  const partition = partitionOf(context.region);
   const severity = severityOf(kind, outcome);
   const types = typesOf(kind);
   const evidence = outcome.remediation?.evidence;
   return {
     SchemaVersion: ASFF_SCHEMA_VERSION,
-    Id: findingIdOf(context, outcome.bucket, kind),
+    Id: findingIdOf(context, subjectKeyOf(outcome), kind),
     ProductArn: productArnOf(context),
     ProductName: 'registry-guard',
     GeneratorId: `${GENERATOR_PREFIX}/${kind}`,
@@ -155,14 +263,7 @@ export function composeFinding(
     FindingProviderFields: { Severity: { Label: severity, Original: severity }, Types: types },
     Title: truncate(oneLine(titleOf(kind, outcome)), MAX_FINDING_TITLE_LENGTH),
     Description: truncate(oneLine(descriptionOf(kind, outcome)), MAX_FINDING_DESCRIPTION_LENGTH),
-    Resources: [
-      {
-        Type: 'AwsS3Bucket',
-        Id: bucketArnOf(outcome.bucket, context.region),
-        ...(isAsffPartition(partition) ? { Partition: partition } : {}),
-        Region: context.region,
-      },
-    ],
+    Resources: resourcesOf(outcome, context),
     Compliance: { Status: 'FAILED' },
     // Taken only when the finding is created: afterwards the workflow is the security team's (and the
     // guard's BatchUpdateFindings when the bucket is found closed), and Security Hub puts a RESOLVED finding
@@ -176,6 +277,7 @@ export function composeFinding(
         outcome.isRegistry === undefined ? 'unknown' : outcome.isRegistry ? 'yes' : 'no',
       'registry-guard/Mode': context.mode,
       'registry-guard/Trigger': truncate(oneLine(context.trigger), 2048),
+      'registry-guard/Subject': truncate(oneLine(subjectKeyOf(outcome)), 2048),
       ...(evidence === undefined
         ? {}
         : { 'registry-guard/Evidence': evidence.uri, 'registry-guard/EvidenceSha256': evidence.sha256 }),
@@ -221,7 +323,7 @@ function typesOf(kind: FindingKind): string[] {
 }
 
 function titleOf(kind: FindingKind, outcome: BucketOutcome): string {
-  const what = `${outcome.isRegistry === true ? 'registry bucket' : 'S3 bucket'} ${outcome.bucket}`;
+  const what = subjectWordsOf(outcome);
   switch (kind) {
     case 'remediated':
       return `registry-guard closed public ${what}`;
@@ -238,7 +340,7 @@ function descriptionOf(kind: FindingKind, outcome: BucketOutcome): string {
   const parts: string[] = [];
   if (kind === 'unverifiable') {
     parts.push(
-      `The guard could not read the bucket's access settings (${outcome.unverifiable ?? 'unknown'}), so it is treated as possibly public.`,
+      `The guard could not read ${outcome.wayIn === undefined ? "the bucket's" : 'its'} access settings (${outcome.unverifiable ?? 'unknown'}), so it is treated as possibly public.`,
     );
   } else if (outcome.reasons.length > 0) {
     parts.push(`What was public: ${outcome.reasons.join('; ')}.`);

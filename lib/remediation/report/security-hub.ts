@@ -1,7 +1,8 @@
 /**
  * Security Hub findings for one invocation (SECURITY_HUB_FINDINGS): each remediation, failed remediation and
  * unverifiable bucket becomes a finding (security-hub-finding.ts), and a bucket found closed again has its
- * open findings resolved. Reporting, never acting: the report stage hands outcomes over after the bucket was
+ * open findings resolved. A finding raised through a way in (an access point, a Multi-Region Access Point,
+ * an object's ACL) is about that way in, and only a later judgement of the same way in resolves it. Reporting, never acting: the report stage hands outcomes over after the bucket was
  * dealt with, and whatever Security Hub refuses is logged and counted, never undone nor retried by failing
  * the invocation (the SNS notice is the channel that is delivered at least once).
  *
@@ -25,6 +26,8 @@ import {
   findingKindOf,
   historyOf,
   resolvedFinding,
+  subjectKeyOf,
+  unreadWayInKeyOf,
 } from './security-hub-finding';
 
 /** What the guard uses of Security Hub's SDK (sdk/security-hub-sdk.ts). */
@@ -52,10 +55,11 @@ const BUCKET_JUDGING_TRIGGERS: ReadonlySet<TriggerKind> = new Set<TriggerKind>([
   'bucket-api-call',
 ]);
 
-/** One finding on its way: new or updated (`import`), or its bucket found closed (`resolve`). */
+/** One finding on its way: new or updated (`import`), or what it is about found closed (`resolve`). */
 interface Pending {
   readonly operation: 'import' | 'resolve';
-  readonly bucket: string;
+  /** What the finding is about: its key (`subjectKeyOf`), a bucket's name for the bucket's own settings. */
+  readonly subject: string;
   readonly kind: FindingKind;
   readonly finding: AwsSecurityFinding;
 }
@@ -98,8 +102,10 @@ export class SecurityHubFindings {
 
   /**
    * Takes one outcome: a finding when it is a remediation, a failed remediation or an unverifiable bucket;
-   * the bucket's open findings resolved when it was judged closed on its own settings. Sends a batch once
-   * 100 are waiting. Never throws.
+   * the open findings of what it judged resolved when that was found closed: the bucket's own when it was
+   * judged closed on its own settings, a way in's (`outcome.wayIn`) when that same way in was. An access
+   * point read again (or found gone) also resolves what was raised when it could not be read. Sends a batch once 100 are
+   * waiting. Never throws.
    *
    * @param judgedBucket true when the outcome judged the bucket's own settings (not an access point or an
    *   object's ACL, whose COMPLIANT says nothing about the bucket)
@@ -108,13 +114,14 @@ export class SecurityHubFindings {
    */
   async add(outcome: BucketOutcome, judgedBucket: boolean): Promise<void> {
     const kind = findingKindOf(outcome);
+    const subject = subjectKeyOf(outcome);
     if (kind !== undefined) {
       const context = this.context();
       if (context === undefined) return;
-      const earlier = await this.openFinding(outcome.bucket, kind);
+      const earlier = await this.openFinding(subject, kind);
       this.enqueue({
         operation: 'import',
-        bucket: outcome.bucket,
+        subject,
         kind,
         finding: composeFinding(
           outcome,
@@ -123,14 +130,23 @@ export class SecurityHubFindings {
           earlier === undefined ? undefined : historyOf(earlier),
         ),
       });
-    } else if (
-      judgedBucket &&
-      outcome.compliance === 'COMPLIANT' &&
-      BUCKET_JUDGING_TRIGGERS.has(this.run.triggerKind)
-    ) {
-      await this.resolveOpen(outcome.bucket);
+    } else if (this.showsClosed(outcome, judgedBucket)) {
+      await this.resolveOpen(subject);
     }
+    // The access point was read, or is gone: what was raised when it could not be read no longer holds.
+    const unread = unreadWayInKeyOf(outcome);
+    if (unread !== undefined) await this.resolveOpen(unread);
     if (this.queue.length >= MAX_FINDINGS_PER_CALL) await this.send();
+  }
+
+  /**
+   * True when the outcome shows what it judged closed: the bucket's own settings judged COMPLIANT by a
+   * trigger that judges them, or a way in judged COMPLIANT (only a judgement of that way in names it).
+   */
+  private showsClosed(outcome: BucketOutcome, judgedBucket: boolean): boolean {
+    if (outcome.compliance !== 'COMPLIANT') return false;
+    if (outcome.wayIn !== undefined) return true;
+    return judgedBucket && BUCKET_JUDGING_TRIGGERS.has(this.run.triggerKind);
   }
 
   /**
@@ -168,15 +184,15 @@ export class SecurityHubFindings {
   }
 
   /** The finding as last imported, when the guard remembers it open; undefined when not, or unreadable. */
-  private async openFinding(bucket: string, kind: FindingKind): Promise<AwsSecurityFinding | undefined> {
+  private async openFinding(subject: string, kind: FindingKind): Promise<AwsSecurityFinding | undefined> {
     if (this.open === undefined) return undefined;
     try {
-      if (!(await this.open.kindsOf(bucket)).includes(kind)) return undefined;
-      return await this.open.read(bucket, kind);
+      if (!(await this.open.kindsOf(subject)).includes(kind)) return undefined;
+      return await this.open.read(subject, kind);
     } catch (error) {
       // The update then starts the finding's history anew: a wrong CreatedAt, never a lost finding.
       this.run.logger.warn('Open Security Hub finding not read: its update starts its history anew', {
-        bucket,
+        subject,
         kind,
         error: describeError(error),
       });
@@ -184,15 +200,15 @@ export class SecurityHubFindings {
     }
   }
 
-  /** Queues the resolution of every finding the guard remembers open for a bucket found closed. */
-  private async resolveOpen(bucket: string): Promise<void> {
+  /** Queues the resolution of every finding the guard remembers open for a subject found closed. */
+  private async resolveOpen(subject: string): Promise<void> {
     if (this.open === undefined) return;
     let kinds: FindingKind[];
     try {
-      kinds = await this.open.kindsOf(bucket);
+      kinds = await this.open.kindsOf(subject);
     } catch (error) {
       this.run.logger.warn('Open Security Hub findings not listed: none resolved now, the next run tries', {
-        bucket,
+        subject,
         error: describeError(error),
       });
       return;
@@ -201,15 +217,15 @@ export class SecurityHubFindings {
       try {
         // The latest state of the finding: an update this run made and has not sent yet, else the record.
         const waiting = this.queue.find(
-          (pending) => pending.bucket === bucket && pending.kind === kind && pending.operation === 'import',
+          (pending) => pending.subject === subject && pending.kind === kind && pending.operation === 'import',
         );
-        const open = waiting?.finding ?? (await this.open.read(bucket, kind));
+        const open = waiting?.finding ?? (await this.open.read(subject, kind));
         if (open === undefined) continue;
-        this.enqueue({ operation: 'resolve', bucket, kind, finding: resolvedFinding(open, this.run.now()) });
+        this.enqueue({ operation: 'resolve', subject, kind, finding: resolvedFinding(open, this.run.now()) });
       } catch (error) {
         this.failed += 1;
         this.run.logger.error('Open Security Hub finding unreadable: not resolved, its record is kept', {
-          bucket,
+          subject,
           kind,
           error: describeError(error),
         });
@@ -295,7 +311,7 @@ export class SecurityHubFindings {
           })),
           Workflow: { Status: 'RESOLVED' },
           Note: {
-            Text: `registry-guard found the bucket closed at ${this.run.now().toISOString()}.`,
+            Text: `registry-guard found what this finding is about closed (or, unread before, read) at ${this.run.now().toISOString()}.`,
             UpdatedBy: NOTE_AUTHOR,
           },
         }),
@@ -326,10 +342,10 @@ export class SecurityHubFindings {
         continue;
       }
       this.resolved += 1;
-      const failure = await this.open?.forget(pending.bucket, pending.kind);
+      const failure = await this.open?.forget(pending.subject, pending.kind);
       if (failure !== undefined) {
         this.run.logger.warn('Resolved Security Hub finding still recorded open: resolved again next time', {
-          bucket: pending.bucket,
+          subject: pending.subject,
           kind: pending.kind,
           error: failure,
         });
@@ -337,13 +353,13 @@ export class SecurityHubFindings {
     }
   }
 
-  /** Records an accepted finding as open, so the bucket found closed resolves it. */
+  /** Records an accepted finding as open, so what it is about found closed resolves it. */
   private async remember(pending: Pending): Promise<void> {
     if (this.open === undefined) return;
-    const failure = await this.open.remember(pending.bucket, pending.kind, pending.finding);
+    const failure = await this.open.remember(pending.subject, pending.kind, pending.finding);
     if (failure !== undefined) {
       this.run.logger.warn('Security Hub finding not recorded open: it will not be resolved by the guard', {
-        bucket: pending.bucket,
+        subject: pending.subject,
         kind: pending.kind,
         error: failure,
       });
@@ -380,7 +396,7 @@ export class SecurityHubFindings {
       `Security Hub ${resolving ? 'findings not resolved' : 'findings not sent'}: ${why}`,
       {
         findings: batch.map((pending) => ({
-          bucket: pending.bucket,
+          subject: pending.subject,
           kind: pending.kind,
           operation: pending.operation,
           id: pending.finding.Id,

@@ -8,7 +8,7 @@ import { ListAccessPointsCommand, ListMultiRegionAccessPointsCommand } from '@aw
 import { describeError } from '../aws-errors';
 import { guardAccessPoint } from '../guard-access-point';
 import { guardMultiRegionAccessPoint } from '../guard-multi-region-access-point';
-import { unverifiableOutcome } from '../report/outcome';
+import { BucketOutcome, unverifiableOutcome } from '../report/outcome';
 import { RunReport } from '../report/run-report';
 import { RunContext } from '../run-context';
 import { JudgedBuckets, judgeEach } from './judge-buckets';
@@ -122,8 +122,7 @@ export async function judgeAllAccessPoints(
 ): Promise<{ readonly listed: number; readonly skipped: number }> {
   let listed = 0;
   for (const scope of accessPointScopesOf(run.region)) {
-    const unverifiable = (why: string): Promise<void> =>
-      report.bucket(unverifiableOutcome(`${scopeLabel(scope)}s of account ${run.accountId}`, why), 'none');
+    const unverifiable = (why: string): Promise<void> => report.bucket(allOfScope(run, scope, why), 'none');
     const tokensSeen = new Set<string>();
     let nextToken: string | undefined;
     for (let pageIndex = 0; ; pageIndex++) {
@@ -184,11 +183,16 @@ export async function reportUnnamed(
   page: AccessPointPage,
 ): Promise<void> {
   if (page.unnamed === 0) return;
-  await report.bucket(
-    unverifiableOutcome(
-      `${scopeLabel(scope)}s of account ${run.accountId}`,
-      `${page.unnamed} listed without a name, so not judged`,
-    ),
-    'none',
-  );
+  await report.bucket(allOfScope(run, scope, `${page.unnamed} listed without a name, so not judged`), 'none');
+}
+
+/** The account's access points (or Multi-Region Access Points) as a whole could not be verified: why. */
+function allOfScope(run: RunContext, scope: AccessPointScope, why: string): BucketOutcome {
+  return {
+    ...unverifiableOutcome(`${scopeLabel(scope)}s of account ${run.accountId}`, why),
+    wayIn: {
+      kind: scope === 'regional' ? 'access-points' : 'multi-region-access-points',
+      accountId: run.accountId,
+    },
+  };
 }
