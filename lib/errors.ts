@@ -20,6 +20,8 @@ const VALIDATION_ERROR_BRAND = Symbol.for('registry-guard.ValidationError');
  *   if (Errors.isValidationError(error)) console.error(error.constructPath, error.message);
  *   // 'Guard/Guard', "PublicAccessGuard Guard/Guard: maxExemptionDays must be a whole number from 1 to 3650, not 0."
  * }
+ *
+ * @jsii ignore TypeScript only: jsii classes cannot extend Error
  */
 export class RegistryGuardValidationError extends Error {
   /** The path of the construct that refused its input, as in `construct.node.path`: `Stack/Roll`. */
@@ -51,7 +53,11 @@ export class RegistryGuardValidationError extends Error {
  * }
  */
 export class Errors {
-  /** True when `error` is a {@link RegistryGuardValidationError} (or a subclass), from any copy of this package. */
+  /**
+   * True when `error` is a {@link RegistryGuardValidationError} (or a subclass), from any copy of this package.
+   *
+   * @jsii suppress JSII5018 (`error` is reserved in Go: not a target)
+   */
   static isValidationError(error: unknown): error is RegistryGuardValidationError {
     if (error === null || typeof error !== 'object') return false;
     try {

@@ -12,9 +12,13 @@ export type { PublicAccessGuardOptions, PublicAccessGuardProps } from './public-
 export { GuardMode } from './guard-facts';
 export { OrganizationGuardrails } from './organization/organization-guardrails';
 export type { OrganizationGuardrailsProps } from './organization/organization-guardrails';
-// The types of OrganizationGuardrails' `hubs` and `memberStack`: named, not constructed by users.
-export type { OrganizationRegionalHub } from './organization/regional-hub';
-export type { GuardMemberStack } from './organization/member-guard-stack';
+// The types of OrganizationGuardrails' `hubs` and `memberStack`. Values, with their props, since jsii gives
+// every class of the assembly a constructor in Python, Java and .NET, which the jsii runtime finds only
+// among the package's exports at run time.
+export { OrganizationRegionalHub } from './organization/regional-hub';
+export type { OrganizationRegionalHubProps } from './organization/regional-hub';
+export { GuardMemberStack } from './organization/member-guard-stack';
+export type { GuardMemberStackProps } from './organization/member-guard-stack';
 
 // Errors of invalid construct input.
 export { Errors, RegistryGuardValidationError } from './errors';
@@ -64,4 +68,8 @@ export { REGISTRY_GUARD_RULES } from '../rules/all-rules';
 export { RuleLevel } from '../rules/rule';
 export type { AppFacts, RegistryGuardRule } from '../rules/rule';
 export { TemplateIndex } from '../rules/template-model';
-export type { TemplateResource } from '../rules/template-model';
+export type { ITemplateIndex, TemplateResource } from '../rules/template-model';
+// The same for every jsii language (Python, Java, .NET): no free functions, no readonly arrays.
+export { TemplateChecks } from '../rules/template-checks';
+export type { TemplateChecksOptions } from '../rules/template-checks';
+export type { IAppFacts, IRegistryGuardRule } from '../rules/rule';

@@ -25,6 +25,8 @@ import { SensitiveRegistryBucket } from './sensitive-registry-bucket';
  *   if (Errors.isValidationError(error)) console.error(error.constructPath, error.message);
  *   if (error instanceof SensitiveRegistryBucketPropError) console.error(error.prop);
  * }
+ *
+ * @jsii ignore TypeScript only: jsii classes cannot extend Error
  */
 export class SensitiveRegistryBucketPropError extends RegistryGuardValidationError {
   constructor(

@@ -32,7 +32,11 @@ export interface Acknowledgement {
 /** Why an acknowledgement does not silence its finding. */
 export type RefusalCause = 'expired' | 'malformed' | 'unacknowledgeable';
 
-/** An acknowledgement in force: the finding is acknowledged, with this reason. */
+/**
+ * An acknowledgement in force: the finding is acknowledged, with this reason.
+ *
+ * @jsii ignore TypeScript only: a literal type and a string union
+ */
 export interface AcceptedAcknowledgement {
   readonly accepted: true;
   readonly reason: string;
@@ -40,7 +44,11 @@ export interface AcceptedAcknowledgement {
   readonly until?: string;
 }
 
-/** An acknowledgement that does not silence the finding, and why. */
+/**
+ * An acknowledgement that does not silence the finding, and why.
+ *
+ * @jsii ignore TypeScript only: a literal type and a string union
+ */
 export interface RefusedAcknowledgement {
   readonly accepted: false;
   readonly cause: RefusalCause;

@@ -16,9 +16,11 @@ import { TemplateIndex, TemplateResource } from './template-model';
 export interface Finding {
   /** `RegistryGuard-S3PublicPolicy`. */
   readonly ruleId: string;
+  /** How serious the finding is: the rule's level. */
   readonly level: RuleLevel;
   /** The resource's logical id. */
   readonly resource: string;
+  /** The resource's CloudFormation type: `AWS::S3::Bucket`. */
   readonly resourceType: string;
   /**
    * The rule's one-line summary followed by what exactly is wrong, and why an acknowledgement of it is not
@@ -33,7 +35,11 @@ export interface AcknowledgedFinding extends Finding {
   readonly justification: string;
 }
 
-/** Options for {@link checkTemplate}. */
+/**
+ * Options for {@link checkTemplate}.
+ *
+ * @jsii ignore TypeScript only: see TemplateChecksOptions
+ */
 export interface CheckTemplateOptions {
   /** @default every rule of the pack */
   readonly rules?: readonly RegistryGuardRule[];
@@ -55,7 +61,11 @@ export function appFactsOf(indexes: readonly TemplateIndex[]): AppFacts {
   return { hasPublicAccessGuard: indexes.some((index) => index.deploysPublicAccessGuard) };
 }
 
-/** The outcome of one rule on one resource. */
+/**
+ * The outcome of one rule on one resource.
+ *
+ * @jsii ignore TypeScript only: readonly arrays
+ */
 export interface RuleEvaluation {
   readonly rule: RegistryGuardRule;
   readonly resource: TemplateResource;

@@ -36,25 +36,19 @@ import { AppFacts, PACK_NAME, RegistryGuardRule, ruleId } from './rule';
 import { appFactsOf, runRule } from './check-template';
 import { fieldsOf, listOf, TemplateIndex } from './template-model';
 
-/** Properties of {@link RegistryGuardChecks}: those of every cdk-nag 3 pack. */
+/**
+ * Properties of {@link RegistryGuardChecks}: those of every cdk-nag 3 pack, and the clock. `verbose` adds each
+ * rule's explanation (why it matters, how to fix it) to its findings. `writeSuppressionsToCloudFormation` writes
+ * acknowledged rule ids into each resource's template metadata (`Metadata.cdk_nag.rules_to_suppress`) as plain
+ * rule ids, where `registry-guard check` reads them, so the CLI honours what the app acknowledged. (Described
+ * here, not redeclared: jsii refuses an interface that redeclares a member of its base, invalid in C#.)
+ */
 export interface RegistryGuardChecksProps extends NagPackProps {
-  /**
-   * Add each rule's explanation (why it matters, how to fix it) to its findings.
-   * @default false
-   */
-  readonly verbose?: boolean;
-
-  /**
-   * Write acknowledged rule ids into each resource's template metadata (`Metadata.cdk_nag.rules_to_suppress`),
-   * where `registry-guard check` reads them, so the CLI honours what the app acknowledged.
-   * @default false
-   */
-  readonly writeSuppressionsToCloudFormation?: boolean;
-
   /**
    * The clock acknowledgements are judged by: one whose reason says `until YYYY-MM-DD` holds to the end of
    * that day, UTC. Read once per validation. For tests.
    * @default the system clock
+   * @jsii ignore TypeScript only: a function
    */
   readonly clock?: () => Date;
 }

@@ -13,12 +13,27 @@ import type { TemplateContext } from '../lib/exposure';
 
 /** One resource of a template. */
 export interface TemplateResource {
+  /** The resource's logical id: its key under `Resources`. */
   readonly logicalId: string;
+  /**
+   * `Type`, or an empty string when absent or not a string.
+   *
+   * @jsii suppress JSII5018 (`type` is reserved in Go: not a target)
+   */
   readonly type: string;
   /** `Properties`, or an empty object when absent or not an object. */
   readonly properties: Readonly<Record<string, unknown>>;
+  /** `Metadata`, or an empty object when absent or not an object. */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /**
+   * `DeletionPolicy`, as written.
+   * @default undefined: the template sets none
+   */
   readonly deletionPolicy?: unknown;
+  /**
+   * `UpdateReplacePolicy`, as written.
+   * @default undefined: the template sets none
+   */
   readonly updateReplacePolicy?: unknown;
 }
 
@@ -44,8 +59,41 @@ export function referencedLogicalId(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The template, indexed once. */
-export class TemplateIndex implements TemplateContext {
+/**
+ * What a rule written in any jsii language ({@link IRegistryGuardRule}) can ask of the template around the
+ * resource it judges. {@link TemplateIndex} is the TypeScript view, with maps and readonly arrays.
+ */
+export interface ITemplateIndex {
+  /** Whether this template deploys a PublicAccessGuard: its Config rule carries the guard's marker. */
+  readonly deploysPublicAccessGuard: boolean;
+  /**
+   * The type of the resource with this logical id, or undefined when the template has none.
+   *
+   * @param logicalId a logical id of the template
+   */
+  resourceTypeOf(logicalId: string): string | undefined;
+  /**
+   * The logical id of a bucket in this template named by `Ref`, `Fn::GetAtt`, `Fn::Sub: "${Bucket}"`, or the
+   * same `BucketName` expression the bucket declares. Undefined when the reference cannot be tied to a bucket
+   * of this template.
+   *
+   * @param reference a property value that names a bucket (`{ Ref: 'Roll' }`)
+   */
+  bucketLogicalId(reference: unknown): string | undefined;
+  /**
+   * Whether a `Custom::S3AutoDeleteObjects` empties the bucket when its stack is deleted.
+   *
+   * @param bucketLogicalId the bucket's logical id
+   */
+  isAutoDeleted(bucketLogicalId: string): boolean;
+}
+
+/**
+ * The template, indexed once.
+ *
+ * @jsii ignore TypeScript only (maps and readonly arrays): see ITemplateIndex
+ */
+export class TemplateIndex implements TemplateContext, ITemplateIndex {
   /** Builds the index from a parsed template: `{ Resources, Parameters, ... }`. */
   static fromTemplate(template: unknown): TemplateIndex {
     const fields = fieldsOf(template);

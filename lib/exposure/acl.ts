@@ -6,7 +6,11 @@
 /** The two predefined groups whose grants make an ACL public. */
 export type PublicGroup = 'AllUsers' | 'AuthenticatedUsers';
 
-/** A grant to a public group. */
+/**
+ * A grant to a public group.
+ *
+ * @jsii ignore TypeScript only: a verdict of the judgement functions
+ */
 export interface PublicGrant {
   readonly grantee: PublicGroup;
   /** The permission as written: `READ`, `WRITE`, `FULL_CONTROL`, `Read`, ... */
@@ -15,7 +19,11 @@ export interface PublicGrant {
   readonly source: string;
 }
 
-/** The judgement of one ACL. */
+/**
+ * The judgement of one ACL.
+ *
+ * @jsii ignore TypeScript only: readonly arrays
+ */
 export interface AclVerdict {
   /** True when a grant is public, or when the ACL cannot be read (it cannot be shown to be private). */
   readonly isPublic: boolean;

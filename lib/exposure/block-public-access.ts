@@ -14,7 +14,11 @@ export const BLOCK_PUBLIC_ACCESS_SETTINGS = [
 /** One of the four Block Public Access settings. */
 export type BlockPublicAccessSetting = (typeof BLOCK_PUBLIC_ACCESS_SETTINGS)[number];
 
-/** The judgement of one Block Public Access configuration. */
+/**
+ * The judgement of one Block Public Access configuration.
+ *
+ * @jsii ignore TypeScript only: readonly arrays
+ */
 export interface BlockPublicAccessVerdict {
   /** True when all four settings are on. */
   readonly allOn: boolean;

@@ -13,7 +13,11 @@ import {
 import { judgePolicy, PolicyVerdict } from './policy';
 import { TemplateContext } from './policy-values';
 
-/** What is known about a bucket's access settings. Leave out what the bucket does not have. */
+/**
+ * What is known about a bucket's access settings. Leave out what the bucket does not have.
+ *
+ * @jsii ignore TypeScript only: the input of a TypeScript-only function
+ */
 export interface BucketAccessState {
   /** The bucket policy: a JSON string, a parsed document, or a template's `PolicyDocument`. */
   readonly policy?: unknown;
@@ -30,7 +34,11 @@ export interface BucketAccessState {
 /** Where a Block Public Access setting that neutralises a public grant is set. */
 export type NeutralisingLevel = 'bucket' | 'account';
 
-/** The judgement of one bucket. */
+/**
+ * The judgement of one bucket.
+ *
+ * @jsii ignore TypeScript only: readonly arrays
+ */
 export interface BucketExposure {
   /** True when the public can reach the bucket through its policy or its ACL today. */
   readonly isPublic: boolean;

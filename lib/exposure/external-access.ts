@@ -32,7 +32,11 @@ import {
   withArticle,
 } from './policy-values';
 
-/** Who is trusted: an account, its organization, and accounts named one by one. */
+/**
+ * Who is trusted: an account, its organization, and accounts named one by one.
+ *
+ * @jsii ignore TypeScript only: readonly arrays
+ */
 export interface TrustZone {
   /**
    * The account that owns the resource. Anything but 12 digits (a CDK token, an empty string) is unknown:
@@ -46,7 +50,11 @@ export interface TrustZone {
   readonly trustedAccountIds?: readonly string[];
 }
 
-/** How to read a policy. */
+/**
+ * How to read a policy.
+ *
+ * @jsii ignore TypeScript only: the input of a TypeScript-only function
+ */
 export interface ExternalAccessOptions {
   /**
    * What the template around the policy says (parameters, mappings, resource types).
@@ -61,7 +69,11 @@ export interface ExternalAccessOptions {
   readonly kind?: PolicyKind;
 }
 
-/** A statement that grants access outside the zone of trust, and why. */
+/**
+ * A statement that grants access outside the zone of trust, and why.
+ *
+ * @jsii ignore TypeScript only: readonly arrays
+ */
 export interface ExternalStatement {
   /** Position of the statement in `Statement`, from 0; -1 when the whole policy cannot be read. */
   readonly index: number;
@@ -73,7 +85,11 @@ export interface ExternalStatement {
   readonly reason: string;
 }
 
-/** The judgement of one policy against a zone of trust. */
+/**
+ * The judgement of one policy against a zone of trust.
+ *
+ * @jsii ignore TypeScript only: readonly arrays
+ */
 export interface ExternalAccessVerdict {
   readonly isExternal: boolean;
   /** Every statement that grants outside the zone; empty when none does. */

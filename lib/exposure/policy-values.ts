@@ -25,7 +25,11 @@ export interface RenderedValue {
   readonly display: string;
 }
 
-/** What the template around a policy tells us about its intrinsics. */
+/**
+ * What the template around a policy tells us about its intrinsics.
+ *
+ * @jsii ignore TypeScript only: sets and maps
+ */
 export interface TemplateContext {
   /** Names of the template's `Parameters`: a `Ref` to one of them is not a fixed value... */
   readonly parameterNames: ReadonlySet<string>;

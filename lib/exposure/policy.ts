@@ -36,7 +36,11 @@ import {
 /** Which kind of resource policy is judged: the few rules that differ between them follow from this. */
 export type PolicyKind = 'bucket' | 'accessPoint' | 'kmsKey';
 
-/** How to read a policy. */
+/**
+ * How to read a policy.
+ *
+ * @jsii ignore TypeScript only: the input of a TypeScript-only function
+ */
 export interface PolicyJudgementOptions {
   /** @default 'bucket' */
   readonly kind?: PolicyKind;
@@ -48,7 +52,11 @@ export interface PolicyJudgementOptions {
   readonly context?: TemplateContext;
 }
 
-/** A statement that makes a policy public, and why. */
+/**
+ * A statement that makes a policy public, and why.
+ *
+ * @jsii ignore TypeScript only: a verdict of the judgement functions
+ */
 export interface PublicStatement {
   /** Position of the statement in `Statement`, from 0; -1 when the whole policy cannot be read. */
   readonly index: number;
@@ -60,7 +68,11 @@ export interface PublicStatement {
   readonly reason: string;
 }
 
-/** The judgement of one policy. */
+/**
+ * The judgement of one policy.
+ *
+ * @jsii ignore TypeScript only: readonly arrays
+ */
 export interface PolicyVerdict {
   readonly isPublic: boolean;
   /** Every statement that makes the policy public; empty when it is not public. */
@@ -155,7 +167,11 @@ export function judgePolicy(policy: unknown, options: PolicyJudgementOptions = {
 /** Where an access point accepts requests from: S3 never counts a VPC-only access point as public. */
 export type AccessPointNetworkOrigin = 'Internet' | 'VPC';
 
-/** What {@link judgeAccessPoint} reads. */
+/**
+ * What {@link judgeAccessPoint} reads.
+ *
+ * @jsii ignore TypeScript only: the input of a TypeScript-only function
+ */
 export interface AccessPointAccess {
   /** The access point policy, in any shape {@link judgePolicy} reads. */
   readonly policy?: unknown;

@@ -143,8 +143,15 @@ export class OrganizationGuardrails extends Construct {
   readonly stackSet: StackSet;
   /** The template inside the StackSet. */
   readonly memberStack: GuardMemberStack;
-  /** The hub of each guarded Region, by Region. */
+  /**
+   * The hub of each guarded Region, by Region. Other jsii languages have no `ReadonlyMap`: they read
+   * `regions` and `hubIn(region)`.
+   *
+   * @jsii ignore TypeScript only: see hubIn
+   */
   readonly hubs: ReadonlyMap<string, OrganizationRegionalHub>;
+  /** The guarded Regions, each once, in the order `props.regions` lists them. */
+  readonly regions: string[];
   /** The AWS Config aggregator over every account and guarded Region of the organization. */
   readonly aggregator: config.CfnConfigurationAggregator;
   /** The S3 policy, when `createS3Policy` is on. */
@@ -182,6 +189,7 @@ export class OrganizationGuardrails extends Construct {
       }
     }
     this.hubs = hubs;
+    this.regions = regions;
 
     const assetBuckets = regions.map((assetRegion) =>
       assetRegion === region
@@ -239,6 +247,25 @@ export class OrganizationGuardrails extends Construct {
           : `arn:<AWS::Partition>:s3:::${assetBucketPrefix}-${assetRegion}/*`;
       }),
     );
+  }
+
+  /**
+   * The hub of one guarded Region: what `hubs.get(region)` returns, for languages without `ReadonlyMap`.
+   *
+   * @param region a Region of `regions`
+   * @example
+   * guardrails.hubIn('eu-central-1').onCallTopic.addSubscription(new subscriptions.EmailSubscription('on-call@example.gov'));
+   */
+  hubIn(region: string): OrganizationRegionalHub {
+    const hub = this.hubs.get(region);
+    if (hub === undefined) {
+      throw new RegistryGuardValidationError(
+        'OrganizationGuardrails',
+        this,
+        `'${region}' is not a guarded Region: hubIn takes one of ${this.regions.join(', ')}.`,
+      );
+    }
+    return hub;
   }
 
   private renderAggregator(regions: string[]): config.CfnConfigurationAggregator {

@@ -33,13 +33,13 @@ export interface OrganizationRegionalHubProps {
   readonly assetBucketPrefix: string;
   /**
    * The on-call topic's name: member stacks address it by name, so it is the same in every Region.
-   * @default {@link DEFAULT_ON_CALL_TOPIC_NAME}
+   * @default 'registry-guard-on-call'
    */
   readonly onCallTopicName?: string;
   /**
    * The alarm topic's name: member stacks address it by name, so it is the same in every Region. Must differ
    * from `onCallTopicName`.
-   * @default {@link DEFAULT_ALARM_TOPIC_NAME}
+   * @default 'registry-guard-alarms'
    */
   readonly alarmTopicName?: string;
 }

@@ -17,6 +17,7 @@ import { expiryOf } from '../../rules/acknowledgement';
 import { RegistryGuardChecks } from '../../rules/registry-guard-checks';
 import { tempDirectory } from '../support/cli';
 import { removeOutdir, templateLogicalId } from '../support/nag';
+import { WITHOUT_BUILTIN_VALIDATION } from '../support/nag';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const PUBLIC_POLICY = 'RegistryGuard-S3PublicPolicy';
@@ -49,7 +50,7 @@ function twoWays(
   try {
     const app = new App({
       outdir,
-      builtinCloudFormationValidation: false,
+      ...WITHOUT_BUILTIN_VALIDATION,
       context: { '@aws-cdk/core:failSynthOnValidationErrors': false },
     });
     for (const writer of options.otherWriters ?? []) Aspects.of(app).add(writer);

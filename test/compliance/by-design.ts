@@ -8,6 +8,7 @@ import * as path from 'path';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { ElectoralRollStack } from '../../lib/example/electoral-roll-stack';
 import { OrganizationGuardrails } from '../../lib/organization/organization-guardrails';
+import { WITHOUT_BUILTIN_VALIDATION } from '../support/nag';
 
 /** Which suite a row of the table belongs to. */
 export type Suite = 'Control Tower' | 'cdk-nag';
@@ -123,7 +124,7 @@ export interface SynthesizedApp {
 function newApp(prefix: string): { app: App; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   // CDK's own CloudFormation validation is not what these tests check, and it costs seconds.
-  return { app: new App({ outdir, builtinCloudFormationValidation: false }), outdir };
+  return { app: new App({ outdir, ...WITHOUT_BUILTIN_VALIDATION }), outdir };
 }
 
 /** The example app as bin/app.ts builds it, synthesized into a temporary cloud assembly. */

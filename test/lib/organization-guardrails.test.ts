@@ -193,6 +193,15 @@ describe('OrganizationGuardrails', () => {
     expect([...guardrails.hubs.keys()]).toEqual(['eu-west-1', 'eu-central-1']);
   });
 
+  test('regions and hubIn give other jsii languages what hubs gives TypeScript', () => {
+    expect(guardrails.regions).toEqual([...guardrails.hubs.keys()]);
+    for (const region of guardrails.regions)
+      expect(guardrails.hubIn(region)).toBe(guardrails.hubs.get(region));
+    expect(() => guardrails.hubIn('us-east-1')).toThrow(
+      /'us-east-1' is not a guarded Region: hubIn takes one of eu-west-1, eu-central-1\./,
+    );
+  });
+
   test('asset buckets: only principals of the organization may read, nobody may write from outside, every read is logged', () => {
     const assets = synthesized.stack.getLogicalId(
       guardrails.hubs.get(MANAGEMENT.region)?.assetBucket.node.defaultChild as CfnElement,

@@ -105,6 +105,7 @@ describe('the packed tarball in a fresh JavaScript app without esbuild or Docker
             'aws-cdk-lib': manifest.peerDependencies?.['aws-cdk-lib'],
             constructs: manifest.peerDependencies?.constructs,
             'cdk-nag': manifest.peerDependencies?.['cdk-nag'],
+            'cdk-stacksets': manifest.peerDependencies?.['cdk-stacksets'],
           },
         },
         null,

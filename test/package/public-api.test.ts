@@ -30,11 +30,19 @@ const ROOT_EXPORTS = [
   'ExternalStatement',
   'Finding',
   'GuardMemberStack',
+  'GuardMemberStackProps',
   'GuardMode',
+  // For every jsii language (Python, Java, .NET): the rule interface, what it is given, and the static
+  // counterpart of checkTemplate (jsii has no free functions, readonly arrays or maps).
+  'IAppFacts',
+  'IRegistryGuardRule',
+  'ITemplateIndex',
   'NeutralisingLevel',
   'OrganizationGuardrails',
   'OrganizationGuardrailsProps',
   'OrganizationRegionalHub',
+  // With GuardMemberStackProps: jsii gives these classes constructors in every language.
+  'OrganizationRegionalHubProps',
   'PolicyJudgementOptions',
   'PolicyKind',
   'PolicyVerdict',
@@ -57,6 +65,8 @@ const ROOT_EXPORTS = [
   'SensitiveRegistryBucket',
   'SensitiveRegistryBucketPropError',
   'SensitiveRegistryBucketProps',
+  'TemplateChecks',
+  'TemplateChecksOptions',
   'TemplateContext',
   'TemplateIndex',
   'TemplateResource',
@@ -130,12 +140,15 @@ const REMEDIATION_EXPORTS = [
 
 /** The props of the constructs and the pack: what another CDK language would have to express. */
 const PROPS_INTERFACES = [
+  'GuardMemberStackProps',
   'OrganizationGuardrailsProps',
+  'OrganizationRegionalHubProps',
   'PublicAccessGuardOptions',
   'PublicAccessGuardProps',
   'RegistryGuardChecksProps',
   'RegistryObjectLock',
   'SensitiveRegistryBucketProps',
+  'TemplateChecksOptions',
 ];
 
 const TYPE_DECLARATION =

@@ -19,7 +19,7 @@ import { REGISTRY_GUARD_RULES } from '../../rules/all-rules';
 import { RegistryGuardChecks } from '../../rules/registry-guard-checks';
 import { ruleId } from '../../rules/rule';
 import { tempDirectory } from '../support/cli';
-import { removeOutdir, templateLogicalId } from '../support/nag';
+import { removeOutdir, templateLogicalId, WITHOUT_BUILTIN_VALIDATION } from '../support/nag';
 
 const PUBLIC_POLICY = 'RegistryGuard-S3PublicPolicy';
 const PUBLIC_ACL = 'RegistryGuard-S3PublicAcl';
@@ -69,7 +69,7 @@ function threeWays(now: Date, build: (stack: Stack) => void): ThreeWays {
   try {
     const app = new App({
       outdir,
-      builtinCloudFormationValidation: false,
+      ...WITHOUT_BUILTIN_VALIDATION,
       context: { '@aws-cdk/core:failSynthOnValidationErrors': false },
     });
     const pack = new RegistryGuardChecks(app, { writeSuppressionsToCloudFormation: true, clock: () => now });

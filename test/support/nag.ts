@@ -80,6 +80,14 @@ export interface GuardedAppOptions {
 }
 
 /**
+ * App props that turn CDK's built-in CloudFormation validation off: it is not ours, and it slows and clutters
+ * test output. Spread, not written in the props: `builtinCloudFormationValidation` exists from aws-cdk-lib
+ * 2.275, and the tests run against the peer minimum too (jsii's rule), which has no such validation and
+ * whose AppProps would refuse the name.
+ */
+export const WITHOUT_BUILTIN_VALIDATION = { builtinCloudFormationValidation: false } as const;
+
+/**
  * A new app with the pack registered as a validation plugin, acknowledgements written into the templates
  * (`writeSuppressionsToCloudFormation`), and CDK's built-in CloudFormation validation off (it is not ours, and
  * it slows and clutters test output).
@@ -88,7 +96,7 @@ export function newGuardedApp(options: GuardedAppOptions = {}): GuardedApp {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-guard-'));
   const app = new App({
     outdir,
-    builtinCloudFormationValidation: false,
+    ...WITHOUT_BUILTIN_VALIDATION,
     context: options.failSynth === false ? { '@aws-cdk/core:failSynthOnValidationErrors': false } : undefined,
   });
   const pack = new RegistryGuardChecks(app, { writeSuppressionsToCloudFormation: true });
