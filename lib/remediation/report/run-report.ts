@@ -53,9 +53,20 @@ export interface GuardResult {
  * they are. `way-in`: another way into the bucket (an access point, a Multi-Region Access Point), evaluated
  * only when it makes the bucket NON_COMPLIANT, and ordered one millisecond after the sweep's own evaluation
  * of the bucket, so Config keeps it whichever arrives first; a compliant way in says nothing about the
- * bucket. `none`: not a bucket at all (an access point that could not be read): never evaluated.
+ * bucket. `none`: not a bucket at all (an access point that could not be read, a listing that failed):
+ * never evaluated. Read from the outcome's `wayIn`, which its producer sets.
  */
-export type EvaluationRole = 'bucket' | 'way-in' | 'none';
+type EvaluationRole = 'bucket' | 'way-in' | 'none';
+
+function evaluationRoleOf(outcome: BucketOutcome): EvaluationRole {
+  const wayIn = outcome.wayIn;
+  if (wayIn === undefined) return 'bucket';
+  if (wayIn.kind === 'access-points' || wayIn.kind === 'multi-region-access-points') return 'none';
+  if ((wayIn.kind === 'access-point' || wayIn.kind === 'multi-region-access-point') && wayIn.bucketUnknown) {
+    return 'none';
+  }
+  return 'way-in';
+}
 
 function evaluationOf(
   outcome: BucketOutcome,
@@ -150,11 +161,11 @@ export class RunReport {
   }
 
   /**
-   * Records and logs one bucket's outcome, queues its evaluation when Config asked, notifies when needed.
-   *
-   * @param role what the outcome judged (see {@link EvaluationRole}); the bucket's own settings by default.
+   * Records and logs one bucket's outcome, queues its evaluation when Config asked (as what the outcome
+   * judged allows: see {@link EvaluationRole}), notifies when needed.
    */
-  async bucket(outcome: BucketOutcome, role: EvaluationRole = 'bucket'): Promise<void> {
+  async bucket(outcome: BucketOutcome): Promise<void> {
+    const role = evaluationRoleOf(outcome);
     this.outcomes.push(outcome);
     this.logBucket(outcome);
     const evaluation =

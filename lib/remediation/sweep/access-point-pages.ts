@@ -96,15 +96,12 @@ export async function judgeAccessPoints(
   concurrency: number,
 ): Promise<JudgedBuckets> {
   return judgeEach(run, names, concurrency, async (name) => {
-    const label = `${scopeLabel(scope)} ${name}`;
     const outcomes =
       scope === 'regional'
         ? [await guardAccessPoint(run, name)]
         : await guardMultiRegionAccessPoint(run, name);
-    for (const outcome of outcomes) {
-      // An outcome named after the access point is about the access point alone (it could not be read).
-      await report.bucket(outcome, outcome.bucket === label ? 'none' : 'way-in');
-    }
+    // Each outcome says what it judged (`wayIn`), which decides its evaluation.
+    for (const outcome of outcomes) await report.bucket(outcome);
   });
 }
 
@@ -122,7 +119,7 @@ export async function judgeAllAccessPoints(
 ): Promise<{ readonly listed: number; readonly skipped: number }> {
   let listed = 0;
   for (const scope of accessPointScopesOf(run.region)) {
-    const unverifiable = (why: string): Promise<void> => report.bucket(allOfScope(run, scope, why), 'none');
+    const unverifiable = (why: string): Promise<void> => report.bucket(allOfScope(run, scope, why));
     const tokensSeen = new Set<string>();
     let nextToken: string | undefined;
     for (let pageIndex = 0; ; pageIndex++) {
@@ -183,7 +180,7 @@ export async function reportUnnamed(
   page: AccessPointPage,
 ): Promise<void> {
   if (page.unnamed === 0) return;
-  await report.bucket(allOfScope(run, scope, `${page.unnamed} listed without a name, so not judged`), 'none');
+  await report.bucket(allOfScope(run, scope, `${page.unnamed} listed without a name, so not judged`));
 }
 
 /** The account's access points (or Multi-Region Access Points) as a whole could not be verified: why. */
